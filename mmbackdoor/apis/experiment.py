@@ -1,0 +1,65 @@
+"""Thin helpers over :class:`mmengine.runner.Runner` for scripts that train
+and test several models in one process (the demo, benchmarks)."""
+import os.path as osp
+import uuid
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner, find_latest_checkpoint
+
+
+def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
+    """Build a runner from a copy of ``cfg`` writing into ``work_dir``.
+
+    Every runner gets a unique ``experiment_name``: mmengine's visualizer and
+    message hub are global instances keyed by that name, and two runners
+    built within the same second would otherwise share them.
+
+    Args:
+        cfg (Config): A full mmseg / mmaction config.
+        work_dir (str): Where logs and checkpoints go.
+        **overrides: Top-level config keys to replace (e.g. ``load_from``).
+    """
+    cfg = cfg.copy()
+    cfg.work_dir = work_dir
+    cfg.experiment_name = f'{osp.basename(osp.normpath(work_dir))}_' \
+                          f'{uuid.uuid4().hex[:8]}'
+    cfg.merge_from_dict(overrides)
+    return Runner.from_cfg(cfg)
+
+
+def train_model(cfg: Config, work_dir: str, **overrides) -> str:
+    """Train ``cfg`` and return the path of the last checkpoint."""
+    runner = build_runner(cfg, work_dir, **overrides)
+    runner.train()
+    ckpt = find_latest_checkpoint(work_dir)
+    if ckpt is None:
+        raise RuntimeError(
+            f'training wrote no checkpoint into {work_dir}; the config needs '
+            'a CheckpointHook (default_hooks.checkpoint)')
+    return ckpt
+
+
+def test_checkpoint(cfg: Config,
+                    checkpoint: str,
+                    work_dir: str,
+                    test_cfg: Optional[dict] = None,
+                    **overrides) -> dict:
+    """Evaluate ``checkpoint`` with the test loop of ``cfg``.
+
+    Args:
+        cfg (Config): The config whose ``test_dataloader``, ``test_evaluator``
+            and ``test_cfg`` are used.
+        checkpoint (str): The checkpoint to load (safe loading).
+        work_dir (str): Where logs go.
+        test_cfg (dict, optional): Replaces ``cfg.test_cfg`` (e.g. a
+            registered backdoor or robustness test loop).
+        **overrides: Other top-level config keys to replace.
+
+    Returns:
+        dict: The metrics the test loop returns.
+    """
+    if test_cfg is not None:
+        overrides['test_cfg'] = test_cfg
+    runner = build_runner(cfg, work_dir, load_from=checkpoint, **overrides)
+    return runner.test()

@@ -1,0 +1,225 @@
+"""Workarounds for upstream bugs of the pinned OpenMMLab stack.
+
+Every workaround lives here, names the upstream issue it works around, is
+applied only when the bug is present (a full mmcv with compiled ops, or a
+fixed mmaction, is left untouched) and is covered by ``tests/test_compat.py``.
+:func:`apply_all` runs on ``import mmbackdoor`` and is idempotent.
+"""
+import importlib
+import importlib.util
+import os.path as osp
+import sys
+import types
+from typing import Dict
+
+#: Names of the workarounds that :func:`apply_all` actually applied.
+APPLIED: Dict[str, str] = {}
+
+
+def _mmcv_ops_missing() -> bool:
+    """Whether ``mmcv`` is installed but ``mmcv.ops`` cannot be imported
+    because its compiled extension ``mmcv._ext`` is absent (mmcv-lite)."""
+    if importlib.util.find_spec('mmcv') is None:
+        return False
+    if 'mmcv.ops' in sys.modules:
+        return False
+    try:
+        importlib.import_module('mmcv.ops')
+    except ModuleNotFoundError as err:
+        if err.name == 'mmcv._ext':
+            return True
+        raise
+    return False
+
+
+def patch_mmcv_lite_ops() -> bool:
+    """Provide a pure-PyTorch ``mmcv.ops`` when mmcv-lite is installed.
+
+    Upstream: open-mmlab/mmsegmentation#3563 (``import mmseg.models`` fails
+    without compiled mmcv ops). Four mmseg modules import ``mmcv.ops``
+    unconditionally, but only need ``point_sample`` (pure PyTorch, in
+    ``mmcv/ops/point_sample.py``) and ``sigmoid_focal_loss`` (used on CUDA
+    only; mmseg falls back to a PyTorch focal loss on CPU). The shim loads the
+    real ``point_sample.py`` from the installed mmcv; every other op raises
+    ``ModuleNotFoundError`` on access so the ``try/except ModuleNotFoundError``
+    guards elsewhere in mmseg keep working and users get a clear message.
+
+    Returns:
+        bool: Whether the shim was installed.
+    """
+    if not _mmcv_ops_missing():
+        return False
+    import mmcv
+    ops_dir = osp.join(osp.dirname(mmcv.__file__), 'ops')
+    spec = importlib.util.spec_from_file_location(
+        'mmcv.ops.point_sample', osp.join(ops_dir, 'point_sample.py'))
+    point_sample_mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(point_sample_mod)
+
+    hint = ('requires mmcv with compiled ops; mmcv-lite is installed. '
+            'Install full mmcv (see the README, "GPU / full mmcv").')
+
+    def sigmoid_focal_loss(*args, **kwargs):
+        raise RuntimeError(f'mmcv.ops.sigmoid_focal_loss {hint}')
+
+    ops = types.ModuleType('mmcv.ops')
+    ops.__path__ = []  # a package, so ``mmcv.ops.X`` look-ups reach here
+    ops.__mmbackdoor_shim__ = True
+    ops.point_sample = point_sample_mod.point_sample
+    ops.bilinear_grid_sample = point_sample_mod.bilinear_grid_sample
+    ops.SimpleRoIAlign = point_sample_mod.SimpleRoIAlign
+    ops.sigmoid_focal_loss = sigmoid_focal_loss
+
+    def __getattr__(name: str):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        raise ModuleNotFoundError(f'mmcv.ops.{name} {hint}', name='mmcv.ops')
+
+    ops.__getattr__ = __getattr__
+    sys.modules['mmcv.ops'] = ops
+    sys.modules['mmcv.ops.point_sample'] = point_sample_mod
+    mmcv.ops = ops
+    APPLIED['mmcv_lite_ops'] = 'open-mmlab/mmsegmentation#3563'
+    return True
+
+
+def patch_mmaction_drn() -> bool:
+    """Stand in for ``mmaction.models.localizers.drn``, missing from the
+    mmaction2 1.2.0 wheel and sdist.
+
+    Upstream: open-mmlab/mmaction2#2714 (``import mmaction.models`` fails with
+    ``No module named 'mmaction.models.localizers.drn'``). The placeholder
+    registers nothing; building ``DRN`` is impossible with the wheel anyway,
+    and the placeholder class says so when instantiated.
+
+    Returns:
+        bool: Whether the placeholder was installed.
+    """
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or spec.submodule_search_locations is None:
+        return False
+    root = spec.submodule_search_locations[0]
+    drn_dir = osp.join(root, 'models', 'localizers', 'drn')
+    if osp.isdir(drn_dir) or 'mmaction.models.localizers.drn' in sys.modules:
+        return False
+
+    class DRN:
+        """Placeholder: DRN is missing from the mmaction2 1.2.0 wheel."""
+
+        def __init__(self, *args, **kwargs):
+            raise ModuleNotFoundError(
+                'DRN is not shipped in the mmaction2 1.2.0 wheel '
+                '(open-mmlab/mmaction2#2714); install mmaction2 from source '
+                'to use it.')
+
+    pkg = types.ModuleType('mmaction.models.localizers.drn')
+    pkg.__path__ = []
+    mod = types.ModuleType('mmaction.models.localizers.drn.drn')
+    mod.DRN = DRN
+    pkg.drn = mod
+    sys.modules[pkg.__name__] = pkg
+    sys.modules[mod.__name__] = mod
+    APPLIED['mmaction_drn'] = 'open-mmlab/mmaction2#2714'
+    return True
+
+
+def _safe_globals() -> list:
+    """Globals that mmengine checkpoints pickle besides tensors."""
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allowed = [HistoryBuffer, np.ndarray, np.dtype]
+    if hasattr(np, '_core'):
+        allowed.append(np._core.multiarray._reconstruct)
+        allowed.append(np._core.multiarray.scalar)
+    else:  # numpy < 2
+        allowed.append(np.core.multiarray._reconstruct)
+        allowed.append(np.core.multiarray.scalar)
+    # ``np.dtype('float64')`` pickles as its class ``numpy.dtypes.Float64DType``.
+    allowed.extend(
+        getattr(np.dtypes, name) for name in dir(np.dtypes)
+        if name.endswith('DType'))
+    return allowed
+
+
+def patch_safe_checkpoint_loading() -> bool:
+    """Allow-list the non-tensor globals of mmengine checkpoints so that they
+    load with ``torch.load(weights_only=True)``.
+
+    Upstream: open-mmlab/mmengine#1655 (mmengine calls ``torch.load`` without
+    ``weights_only``; since torch 2.6 that means ``weights_only=True`` and
+    loading a checkpoint with a ``message_hub`` fails on ``HistoryBuffer`` and
+    numpy globals). Safe loading stays on: only the listed globals are added
+    with ``torch.serialization.add_safe_globals``.
+
+    Returns:
+        bool: Whether globals were added.
+    """
+    import torch
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return False  # torch < 2.4: ``torch.load`` does not restrict globals
+    torch.serialization.add_safe_globals(_safe_globals())
+    APPLIED['safe_checkpoint_loading'] = 'open-mmlab/mmengine#1655'
+    return True
+
+
+def patch_cpu_distributed() -> bool:
+    """Let mmengine's ``pytorch`` launcher and DDP wrapper run on CPU-only
+    machines (gloo backend).
+
+    Upstream: mmengine 0.10.7 assumes CUDA for ``launcher='pytorch'``
+    (open-mmlab/mmengine#1017 tracks running without the CUDA/NCCL stack):
+    ``mmengine.dist.utils._init_dist_pytorch`` calls
+    ``torch.cuda.set_device`` unconditionally, and ``Runner.wrap_model``
+    passes ``device_ids=[LOCAL_RANK]`` to ``DistributedDataParallel``, which
+    rejects device ids for CPU modules. On a machine without CUDA the
+    launcher initialises the process group directly (``nccl``, impossible
+    there, becomes ``gloo``) and DDP gets no device ids for CPU modules.
+
+    Returns:
+        bool: Whether the patch was applied (only without CUDA).
+    """
+    import torch
+    if torch.cuda.is_available():
+        return False
+    import torch.distributed as torch_dist
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model import MMDistributedDataParallel
+
+    original_init_dist = dist_utils._init_dist_pytorch
+    if getattr(original_init_dist, '__mmbackdoor_patch__', False):
+        return True
+
+    def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if init_backend != 'torch':
+            return original_init_dist(backend, init_backend, **kwargs)
+        if backend == 'nccl':
+            backend = 'gloo'
+        torch_dist.init_process_group(backend=backend, **kwargs)
+
+    _init_dist_pytorch.__mmbackdoor_patch__ = True
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+
+    original_ddp_init = MMDistributedDataParallel.__init__
+
+    def ddp_init(self, module, detect_anomalous_params=False, **kwargs):
+        if all(p.device.type == 'cpu' for p in module.parameters()):
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        original_ddp_init(self, module, detect_anomalous_params, **kwargs)
+
+    MMDistributedDataParallel.__init__ = ddp_init
+    APPLIED['cpu_distributed'] = 'open-mmlab/mmengine#1017'
+    return True
+
+
+def apply_all() -> Dict[str, str]:
+    """Apply every workaround that the installed stack needs.
+
+    Returns:
+        dict: name of each applied workaround -> upstream issue.
+    """
+    patch_mmcv_lite_ops()
+    patch_mmaction_drn()
+    patch_safe_checkpoint_loading()
+    patch_cpu_distributed()
+    return APPLIED

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Usage: bash tools/dist_train.sh CONFIG NPROC [args...]
+# CPU-only machines use the gloo backend automatically.
+CONFIG=$1
+NPROC=$2
+ARGS_FROM=3
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+
+PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
+torchrun \
+    --nnodes=$NNODES \
+    --node_rank=$NODE_RANK \
+    --master_addr=$MASTER_ADDR \
+    --nproc_per_node=$NPROC \
+    --master_port=$PORT \
+    "$(dirname "$0")/train.py" \
+    "$CONFIG" --launcher pytorch "${@:$ARGS_FROM}"
