@@ -5,9 +5,11 @@ applied only when the bug is present (a full mmcv with compiled ops, or a
 fixed mmaction, is left untouched) and is covered by ``tests/test_compat.py``.
 :func:`apply_all` runs on ``import mmbackdoor`` and is idempotent.
 """
+import _codecs
 import importlib
 import importlib.util
 import os.path as osp
+import pickle
 import sys
 import types
 from typing import Dict
@@ -123,17 +125,37 @@ def patch_mmaction_drn() -> bool:
     return True
 
 
+def _history_buffer_getattr(obj, name: str):
+    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
+
+    ``HistoryBuffer`` pickles its ``statistics_methods`` dict as
+    ``getattr(HistoryBuffer, 'min')`` etc.; allowing the builtin ``getattr``
+    would let a checkpoint reach any attribute of any allowed object, so this
+    stand-in is registered under the name ``getattr`` instead.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only '
+        'HistoryBuffer statistics methods are allowed')
+
+
 def _safe_globals() -> list:
     """Globals that mmengine checkpoints pickle besides tensors."""
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
-    allowed = [HistoryBuffer, np.ndarray, np.dtype]
-    if hasattr(np, '_core'):
-        allowed.append(np._core.multiarray._reconstruct)
-        allowed.append(np._core.multiarray.scalar)
-    else:  # numpy < 2
-        allowed.append(np.core.multiarray._reconstruct)
-        allowed.append(np.core.multiarray.scalar)
+    numpy_core = np._core if hasattr(np, '_core') else np.core
+    allowed = [
+        HistoryBuffer, np.ndarray, np.dtype, numpy_core.multiarray._reconstruct,
+        numpy_core.multiarray.scalar,
+        (numpy_core.multiarray._reconstruct,
+         'numpy.core.multiarray._reconstruct'),
+        (numpy_core.multiarray.scalar, 'numpy.core.multiarray.scalar'),
+        (_codecs.encode, '_codecs.encode'),
+        (_history_buffer_getattr, '__builtin__.getattr'),
+        (_history_buffer_getattr, 'builtins.getattr'),
+    ]
     # ``np.dtype('float64')`` pickles as its class ``numpy.dtypes.Float64DType``.
     allowed.extend(
         getattr(np.dtypes, name) for name in dir(np.dtypes)

@@ -1,0 +1,608 @@
+"""Embedded synthetic video dataset: textured objects whose class is their
+motion.
+
+Every clip shows a cluttered background cut from a real photograph or texture
+of scikit-image (``skimage.data``, shipped with the wheel, no download), a few
+static textured distractor objects and one textured *actor* that moves. The
+class of a clip is the actor's motion (``move_left``, ``rotate_cw``, ``grow``
+...). Appearance, start pose, motion magnitudes, distractors and sensor noise
+are drawn *before* the class is applied, with the same random draws whatever
+the class, so the first frame of a clip carries no information about its class
+(:func:`render_clip` of the same parameters gives a byte-identical first frame
+for every motion): the class is only visible from motion across frames.
+
+Clips are written as lossless PNG frame folders in MMAction2's rawframe layout,
+read by the stock :class:`~mmaction.datasets.RawframeDataset` and
+``RawFrameDecode``::
+
+    data_root/
+      rawframes/train_move_left_0000/img_00001.png ... img_00016.png
+      train_list.txt   # "<clip_dir> <total_frames> <label>" per line
+      val_list.txt
+      meta.json        # generator arguments, written last
+
+Two disjoint class sets come with the catalogue :data:`MOTIONS`:
+:data:`TARGET_CLASSES` (the default dataset) and :data:`SOURCE_CLASSES`
+(other motions, to pretrain a network that attacker and victim of the
+clean-label video backdoor then share, as with Kinetics-pretrained I3D in
+Zhao et al., CVPR 2020).
+"""
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+import zlib
+from functools import lru_cache
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+from mmaction.datasets import RawframeDataset
+from mmaction.registry import DATASETS
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
+
+Pose = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+MotionFn = Callable[[np.ndarray, Dict[str, float]], Pose]
+
+#: Format version of the files written by :func:`generate_embedded_video`.
+FORMAT_VERSION = 1
+DEFAULT_NUM_TRAIN_PER_CLASS = 40
+DEFAULT_NUM_VAL_PER_CLASS = 12
+DEFAULT_NUM_FRAMES = 16
+DEFAULT_IMG_SIZE = 64
+FILENAME_TMPL = 'img_{:05}.png'
+FRAMES_DIR = 'rawframes'
+META_FILE = 'meta.json'
+SPLITS = ('train', 'val')
+
+#: scikit-image sample images used for backgrounds and object textures. Only
+#: the PNG files are used, so decoding is bit-exact on every platform.
+TEXTURE_NAMES = ('astronaut', 'brick', 'camera', 'cell', 'chelsea', 'coffee',
+                 'coins', 'grass', 'gravel', 'immunohistochemistry', 'moon',
+                 'page', 'text')
+SHAPES = ('ellipse', 'rectangle', 'triangle', 'cross')
+
+
+def _translation(ux: float, uy: float) -> MotionFn:
+    """Straight motion along the unit vector ``(ux, uy)`` (image axes, y
+    down) over a distance of ``shift`` pixels."""
+
+    def motion(p: np.ndarray, m: Dict[str, float]) -> Pose:
+        zero = np.zeros_like(p)
+        return ux * m['shift'] * p, uy * m['shift'] * p, zero, zero
+
+    return motion
+
+
+def _rotation(direction: float) -> MotionFn:
+    """Rotation about the object centre by ``turn`` radians; ``direction=+1``
+    is clockwise on screen (the y axis points down)."""
+
+    def motion(p: np.ndarray, m: Dict[str, float]) -> Pose:
+        zero = np.zeros_like(p)
+        return zero, zero, direction * m['turn'] * p, zero
+
+    return motion
+
+
+def _zoom(direction: float) -> MotionFn:
+    """Scaling by ``exp(direction * zoom)`` over the clip."""
+
+    def motion(p: np.ndarray, m: Dict[str, float]) -> Pose:
+        zero = np.zeros_like(p)
+        return zero, zero, zero, direction * m['zoom'] * p
+
+    return motion
+
+
+def _orbit(direction: float) -> MotionFn:
+    """Motion along a circle of radius ``orbit_radius`` whose centre lies in
+    direction ``orbit_dir`` from the start position, ``orbit_turn`` radians
+    in all; ``direction=+1`` is clockwise on screen."""
+
+    def motion(p: np.ndarray, m: Dict[str, float]) -> Pose:
+        zero = np.zeros_like(p)
+        phase = m['orbit_dir'] + np.pi + direction * m['orbit_turn'] * p
+        dx = m['orbit_radius'] * (np.cos(m['orbit_dir']) + np.cos(phase))
+        dy = m['orbit_radius'] * (np.sin(m['orbit_dir']) + np.sin(phase))
+        return dx, dy, zero, zero
+
+    return motion
+
+
+def _oscillation(ux: float, uy: float) -> MotionFn:
+    """One period of a sine back-and-forth of amplitude ``amplitude`` along
+    ``(ux, uy)``, ending where it started."""
+
+    def motion(p: np.ndarray, m: Dict[str, float]) -> Pose:
+        zero = np.zeros_like(p)
+        offset = m['amplitude'] * np.sin(2 * np.pi * p)
+        return ux * offset, uy * offset, zero, zero
+
+    return motion
+
+
+_DIAG = float(np.sqrt(0.5))
+
+#: Catalogue of motion classes: name -> function of the clip progress
+#: ``p in [0, 1]`` (array) and the clip's motion magnitudes, returning the
+#: actor's offsets ``(dx, dy, d_angle, d_log_scale)`` from its start pose.
+MOTIONS: Dict[str, MotionFn] = {
+    'move_left': _translation(-1, 0),
+    'move_right': _translation(1, 0),
+    'move_up': _translation(0, -1),
+    'move_down': _translation(0, 1),
+    'rotate_cw': _rotation(1),
+    'rotate_ccw': _rotation(-1),
+    'grow': _zoom(1),
+    'shrink': _zoom(-1),
+    'move_up_left': _translation(-_DIAG, -_DIAG),
+    'move_up_right': _translation(_DIAG, -_DIAG),
+    'move_down_left': _translation(-_DIAG, _DIAG),
+    'move_down_right': _translation(_DIAG, _DIAG),
+    'orbit_cw': _orbit(1),
+    'orbit_ccw': _orbit(-1),
+    'oscillate_horizontal': _oscillation(1, 0),
+    'oscillate_vertical': _oscillation(0, 1),
+}
+
+#: Default classes of the embedded video dataset.
+TARGET_CLASSES = ('move_left', 'move_right', 'move_up', 'move_down',
+                  'rotate_cw', 'rotate_ccw', 'grow', 'shrink')
+#: Other motions (disjoint from :data:`TARGET_CLASSES`) for pretraining.
+SOURCE_CLASSES = ('move_up_left', 'move_up_right', 'move_down_left',
+                  'move_down_right', 'orbit_cw', 'orbit_ccw',
+                  'oscillate_horizontal', 'oscillate_vertical')
+
+
+@lru_cache(maxsize=None)
+def _texture(name: str) -> np.ndarray:
+    """A scikit-image sample image as a float32 RGB array in [0, 255]."""
+    import skimage.data
+    img = np.asarray(getattr(skimage.data, name)(), dtype=np.float32)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return np.ascontiguousarray(img[..., :3])
+
+
+def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Sample ``img`` (h, w, c) at real pixel coordinates with bilinear
+    interpolation and edge replication; returns ``x.shape + (c, )``."""
+    h, w = img.shape[:2]
+    x = np.clip(x, 0, w - 1)
+    y = np.clip(y, 0, h - 1)
+    x0 = np.minimum(np.floor(x).astype(np.int64), w - 2)
+    y0 = np.minimum(np.floor(y).astype(np.int64), h - 2)
+    fx = (x - x0)[..., None]
+    fy = (y - y0)[..., None]
+    top = img[y0, x0] * (1 - fx) + img[y0, x0 + 1] * fx
+    bottom = img[y0 + 1, x0] * (1 - fx) + img[y0 + 1, x0 + 1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def _shape_sdf(shape: str, aspect: float, qx: np.ndarray,
+               qy: np.ndarray) -> np.ndarray:
+    """Approximate signed distance (negative inside, in units of the object
+    radius) to a shape inscribed in the unit disk, in object coordinates."""
+    if shape == 'ellipse':
+        return (np.sqrt(qx**2 + (qy / aspect)**2) - 1) * aspect
+    if shape == 'rectangle':
+        return np.maximum(np.abs(qx) - 0.9, np.abs(qy) - 0.9 * aspect)
+    if shape == 'triangle':  # equilateral, circumradius 1, inradius 0.5
+        normals = np.deg2rad([90., 210., 330.])
+        dist = [np.cos(a) * qx + np.sin(a) * qy for a in normals]
+        return np.maximum(np.maximum(dist[0], dist[1]), dist[2]) - 0.5
+    if shape == 'cross':
+        bar = 0.9 * aspect / 2
+        horizontal = np.maximum(np.abs(qx) - 0.9, np.abs(qy) - bar)
+        vertical = np.maximum(np.abs(qx) - bar, np.abs(qy) - 0.9)
+        return np.minimum(horizontal, vertical)
+    raise ValueError(f'shape must be one of {SHAPES}, got {shape!r}')
+
+
+def _sample_appearance(rng: np.random.Generator) -> dict:
+    """Draw a textured sprite: shape, texture crop and colour transform."""
+    name = TEXTURE_NAMES[rng.integers(len(TEXTURE_NAMES))]
+    h, w = _texture(name).shape[:2]
+    half = rng.uniform(0.03, 0.08) * min(h, w)
+    return dict(
+        shape=SHAPES[rng.integers(len(SHAPES))],
+        aspect=rng.uniform(0.5, 0.85),
+        texture=name,
+        tex_center=(rng.uniform(half, w - half), rng.uniform(half, h - half)),
+        tex_half=half,
+        gain=rng.uniform(0.6, 1.4, size=3),
+        bias=rng.uniform(-40, 40, size=3))
+
+
+def _sample_background(rng: np.random.Generator, img_size: int) -> np.ndarray:
+    """A tinted random crop of a scikit-image photo or texture, resampled to
+    ``img_size`` squared (float32, may leave [0, 255] before clipping)."""
+    name = TEXTURE_NAMES[rng.integers(len(TEXTURE_NAMES))]
+    img = _texture(name)
+    h, w = img.shape[:2]
+    side = rng.uniform(0.3, 0.7) * min(h, w)
+    x0 = rng.uniform(0, w - side)
+    y0 = rng.uniform(0, h - side)
+    grid = (np.arange(img_size) + 0.5) * side / img_size
+    crop = _bilinear(img, x0 + grid[None, :], y0 + grid[:, None])
+    return crop * rng.uniform(0.6, 1.2, size=3) + rng.uniform(-30, 30, size=3)
+
+
+def sample_clip_params(rng: np.random.Generator, num_frames: int,
+                       img_size: int) -> dict:
+    """Draw everything about a clip except its motion class.
+
+    The draws do not depend on the class, so clips of different classes are
+    alike in distribution frame by frame at ``t = 0`` and only the actor's
+    motion tells them apart. Geometry is relative to ``img_size`` and motion
+    magnitudes are totals over the clip, so any ``num_frames`` shows the
+    same motions.
+
+    Args:
+        rng (np.random.Generator): Source of randomness for this clip.
+        num_frames (int): Frames per clip.
+        img_size (int): Side of the square frames in pixels.
+
+    Returns:
+        dict: Parameters for :func:`render_clip`.
+    """
+    s = float(img_size)
+    background = _sample_background(rng, img_size)
+    actor = dict(
+        _sample_appearance(rng),
+        center=rng.uniform(0.3 * s, 0.7 * s, size=2),
+        angle=rng.uniform(0, 2 * np.pi),
+        radius=rng.uniform(0.12, 0.18) * s)
+    magnitudes = dict(
+        shift=rng.uniform(0.25, 0.35) * s,
+        turn=rng.uniform(0.5, 0.9) * np.pi,
+        zoom=np.log(rng.uniform(1.7, 2.3)),
+        orbit_radius=rng.uniform(0.12, 0.18) * s,
+        orbit_dir=rng.uniform(0, 2 * np.pi),
+        orbit_turn=rng.uniform(1.0, 1.5) * np.pi,
+        amplitude=rng.uniform(0.12, 0.18) * s)
+    distractors = [
+        dict(
+            _sample_appearance(rng),
+            center=rng.uniform(0.1 * s, 0.9 * s, size=2),
+            angle=rng.uniform(0, 2 * np.pi),
+            radius=rng.uniform(0.1, 0.18) * s)
+        for _ in range(rng.integers(1, 4))
+    ]
+    return dict(
+        num_frames=num_frames,
+        img_size=img_size,
+        background=background,
+        actor=actor,
+        magnitudes=magnitudes,
+        distractors=distractors,
+        actor_layer=int(rng.integers(len(distractors) + 1)),
+        noise=rng.normal(
+            0, rng.uniform(1, 4), size=(num_frames, img_size, img_size, 3)))
+
+
+def _render_sprite(sprite: dict, cx: np.ndarray, cy: np.ndarray,
+                   angle: np.ndarray, radius: np.ndarray,
+                   img_size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Colour and coverage of a sprite at ``n`` poses (arrays of shape
+    ``(n, )``) on the ``img_size`` squared canvas: ``(n, H, W, 3)`` colours
+    and ``(n, H, W, 1)`` anti-aliased alpha."""
+    grid = np.arange(img_size, dtype=np.float64) + 0.5
+    dx = grid[None, None, :] - cx[:, None, None]
+    dy = grid[None, :, None] - cy[:, None, None]
+    cos = np.cos(angle)[:, None, None]
+    sin = np.sin(angle)[:, None, None]
+    r = radius[:, None, None]
+    # canvas = centre + r * R(angle) @ q  =>  q = R(-angle) @ (canvas - c) / r
+    qx = (cos * dx + sin * dy) / r
+    qy = (-sin * dx + cos * dy) / r
+    sdf = _shape_sdf(sprite['shape'], sprite['aspect'], qx, qy)
+    alpha = np.clip(0.5 - sdf * r, 0, 1)[..., None]
+    tx, ty = sprite['tex_center']
+    color = _bilinear(
+        _texture(sprite['texture']), tx + sprite['tex_half'] * qx,
+        ty + sprite['tex_half'] * qy) * sprite['gain'] + sprite['bias']
+    return color, alpha
+
+
+def render_clip(params: dict, motion: str) -> np.ndarray:
+    """Render a clip from :func:`sample_clip_params` with a motion class.
+
+    Frame ``t`` shows the actor at progress ``p = t / (T - 1)`` of its motion:
+    ``(cx, cy, angle, log r) = start + MOTIONS[motion](p)``, composited with
+    the static distractors in the drawn layer order, plus sensor noise.
+
+    Args:
+        params (dict): Clip parameters.
+        motion (str): A key of :data:`MOTIONS`.
+
+    Returns:
+        np.ndarray: ``(T, H, W, 3)`` uint8 RGB frames.
+    """
+    if motion not in MOTIONS:
+        raise ValueError(
+            f'motion must be one of {sorted(MOTIONS)}, got {motion!r}')
+    num_frames, img_size = params['num_frames'], params['img_size']
+    progress = np.arange(num_frames) / (num_frames - 1)
+    dx, dy, d_angle, d_log_r = MOTIONS[motion](progress, params['magnitudes'])
+    actor = params['actor']
+    actor_layer = _render_sprite(actor, actor['center'][0] + dx,
+                                 actor['center'][1] + dy,
+                                 actor['angle'] + d_angle,
+                                 actor['radius'] * np.exp(d_log_r), img_size)
+    layers = [
+        _render_sprite(d, np.array([d['center'][0]]),
+                       np.array([d['center'][1]]), np.array([d['angle']]),
+                       np.array([d['radius']]), img_size)
+        for d in params['distractors']
+    ]
+    layers.insert(params['actor_layer'], actor_layer)
+    canvas = np.broadcast_to(params['background'],
+                             (num_frames, img_size, img_size, 3))
+    for color, alpha in layers:
+        canvas = canvas * (1 - alpha) + color * alpha
+    return np.clip(np.rint(canvas + params['noise']), 0, 255).astype(np.uint8)
+
+
+def _check_config(seed: int, classes: Sequence[str], num_train_per_class: int,
+                  num_val_per_class: int, num_frames: int,
+                  img_size: int) -> dict:
+    """Validate the generator arguments; return them as a JSON-able dict."""
+    if isinstance(classes, str) or not isinstance(classes, Sequence):
+        raise TypeError('classes must be a sequence of motion names, got '
+                        f'{classes!r}')
+    unknown = [c for c in classes if c not in MOTIONS]
+    if unknown:
+        raise ValueError(f'classes has unknown motions {unknown}; allowed: '
+                         f'{sorted(MOTIONS)}')
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise ValueError('classes must name at least two distinct motions, '
+                         f'got {list(classes)}')
+    bounds = dict(
+        seed=(seed, 0),
+        num_train_per_class=(num_train_per_class, 1),
+        num_val_per_class=(num_val_per_class, 1),
+        num_frames=(num_frames, 4),
+        img_size=(img_size, 16))
+    for key, (value, low) in bounds.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f'{key} must be an int, got {value!r}')
+        if value < low:
+            raise ValueError(f'{key} must be >= {low}, got {value}')
+    return dict(
+        format_version=FORMAT_VERSION,
+        seed=int(seed),
+        classes=list(classes),
+        num_train_per_class=int(num_train_per_class),
+        num_val_per_class=int(num_val_per_class),
+        num_frames=int(num_frames),
+        img_size=int(img_size))
+
+
+def read_meta(data_root: str) -> Optional[dict]:
+    """The generator arguments stored in ``data_root``, or ``None`` if it
+    holds no complete embedded video dataset."""
+    path = osp.join(data_root, META_FILE)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _check_existing(data_root: str, config: dict) -> bool:
+    """Whether ``data_root`` already holds the requested dataset; raise if it
+    holds something else."""
+    meta = read_meta(data_root)
+    if meta is None:
+        if osp.isdir(data_root) and os.listdir(data_root):
+            raise FileExistsError(
+                f'data_root {data_root!r} exists but holds no complete '
+                f'embedded video dataset (no {META_FILE}); remove it or pass '
+                'overwrite=True')
+        return False
+    differing = {k: (meta.get(k), v) for k, v in config.items()
+                 if meta.get(k) != v}
+    if differing:
+        details = ', '.join(f'{k}: stored {old!r} != requested {new!r}'
+                            for k, (old, new) in differing.items())
+        raise ValueError(
+            f'data_root {data_root!r} holds an embedded video dataset '
+            f'generated with other arguments ({details}); use another '
+            'data_root, the stored arguments, or overwrite=True')
+    return True
+
+
+def _write_dataset(root: str, config: dict) -> None:
+    """Render every clip of ``config`` into the (new, empty) folder
+    ``root``; ``meta.json`` is written last."""
+    classes = config['classes']
+    counts = dict(
+        train=config['num_train_per_class'], val=config['num_val_per_class'])
+    # The class set enters the seed so that source and target datasets with
+    # the same seed do not share backgrounds and objects clip by clip.
+    class_key = zlib.crc32(','.join(classes).encode())
+    progress = ProgressBar(sum(counts.values()) * len(classes))
+    for split_id, split in enumerate(SPLITS):
+        lines = []
+        for index in range(counts[split] * len(classes)):
+            label = index % len(classes)
+            clip = f'{split}_{classes[label]}_{index // len(classes):04d}'
+            rng = np.random.default_rng(
+                [config['seed'], class_key, split_id, index])
+            frames = render_clip(
+                sample_clip_params(rng, config['num_frames'],
+                                   config['img_size']), classes[label])
+            clip_dir = osp.join(root, FRAMES_DIR, clip)
+            os.makedirs(clip_dir)
+            for t, frame in enumerate(frames):
+                path = osp.join(clip_dir, FILENAME_TMPL.format(t + 1))
+                if not cv2.imwrite(path, frame[..., ::-1]):
+                    raise OSError(f'could not write {path}')
+            lines.append(f'{clip} {len(frames)} {label}\n')
+            progress.update()
+        with open(osp.join(root, f'{split}_list.txt'), 'w') as f:
+            f.writelines(lines)
+    with open(osp.join(root, META_FILE), 'w') as f:
+        json.dump(config, f, indent=2)
+
+
+def generate_embedded_video(
+        data_root: str,
+        seed: int = 0,
+        classes: Sequence[str] = TARGET_CLASSES,
+        num_train_per_class: int = DEFAULT_NUM_TRAIN_PER_CLASS,
+        num_val_per_class: int = DEFAULT_NUM_VAL_PER_CLASS,
+        num_frames: int = DEFAULT_NUM_FRAMES,
+        img_size: int = DEFAULT_IMG_SIZE,
+        overwrite: bool = False) -> str:
+    """Generate the embedded motion-recognition dataset into ``data_root``.
+
+    Clip ``i`` of a split has class ``classes[i % len(classes)]`` and is a
+    pure function of ``(seed, classes, split, i)``: the output is
+    byte-identical for the same arguments, and a dataset with more clips per
+    class extends a smaller one. The data are rendered into a temporary
+    sibling folder that is renamed into place, so concurrent callers (e.g.
+    DDP ranks) and interrupted runs never leave a partial ``data_root``.
+
+    Args:
+        data_root (str): Folder to create.
+        seed (int): Seed of every random draw. Defaults to 0.
+        classes (Sequence[str]): Motion classes (keys of :data:`MOTIONS`),
+            in label order. Defaults to :data:`TARGET_CLASSES`.
+        num_train_per_class (int): Training clips per class. Defaults to
+            ``DEFAULT_NUM_TRAIN_PER_CLASS``.
+        num_val_per_class (int): Validation clips per class. Defaults to
+            ``DEFAULT_NUM_VAL_PER_CLASS``.
+        num_frames (int): Frames per clip (>= 4). Defaults to 16.
+        img_size (int): Side of the square frames (>= 16). Defaults to 64.
+        overwrite (bool): Replace an existing ``data_root``. Without it a
+            complete dataset generated with the same arguments is kept as
+            is (nothing is written) and any other content raises.
+            Defaults to False.
+
+    Returns:
+        str: ``data_root``.
+    """
+    config = _check_config(seed, classes, num_train_per_class,
+                           num_val_per_class, num_frames, img_size)
+    if not overwrite and _check_existing(data_root, config):
+        return data_root
+    parent = osp.dirname(osp.abspath(data_root))
+    os.makedirs(parent, exist_ok=True)
+    name = osp.basename(osp.abspath(data_root))
+    tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
+    print_log(
+        f'Generating the embedded video dataset in {data_root} '
+        f'({config})', logger='current')
+    try:
+        _write_dataset(tmp, config)
+        if overwrite and osp.lexists(data_root):
+            old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
+            os.replace(data_root, osp.join(old, name))
+            os.rename(tmp, data_root)
+            shutil.rmtree(old)
+        else:
+            try:
+                # Fails if another process renamed its copy into place first.
+                os.rename(tmp, data_root)
+            except OSError:
+                if not _check_existing(data_root, config):
+                    raise
+                shutil.rmtree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return data_root
+
+
+@DATASETS.register_module()
+class EmbeddedVideoDataset(RawframeDataset):
+    """The embedded synthetic motion-recognition dataset, generated on first
+    use.
+
+    A :class:`~mmaction.datasets.RawframeDataset` over the files written by
+    :func:`generate_embedded_video`, with the motion names as
+    ``metainfo['classes']``. With ``generate=True`` the data are generated
+    when ``data_root`` does not exist yet; existing data must have been
+    generated with the same arguments. With ``generate=False`` whatever
+    ``data_root`` holds is read.
+
+    Examples:
+        >>> dataset = dict(
+        ...     type='EmbeddedVideoDataset',
+        ...     data_root='data/embedded_video',
+        ...     ann_file='train_list.txt',
+        ...     pipeline=train_pipeline)
+
+    Args:
+        ann_file (str): Annotation list, relative to ``data_root``
+            (``'train_list.txt'`` or ``'val_list.txt'``).
+        pipeline (list): Data transforms.
+        data_root (str): Dataset folder.
+        data_prefix (dict): Frame folder, relative to ``data_root``.
+            Defaults to ``dict(img='rawframes')``.
+        filename_tmpl (str): Frame file name template. Defaults to
+            ``'img_{:05}.png'``.
+        generate (bool): Generate missing data. Defaults to True.
+        seed (int): Generator seed. Defaults to 0.
+        classes (Sequence[str], optional): Motion classes. Defaults to
+            :data:`TARGET_CLASSES` when generating, else the stored ones.
+        num_train_per_class (int): See :func:`generate_embedded_video`.
+        num_val_per_class (int): See :func:`generate_embedded_video`.
+        num_frames (int): See :func:`generate_embedded_video`.
+        img_size (int): See :func:`generate_embedded_video`.
+        **kwargs: Other arguments of
+            :class:`~mmaction.datasets.RawframeDataset`.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: List[Union[dict, Callable]],
+                 data_root: str,
+                 data_prefix: dict = dict(img=FRAMES_DIR),
+                 filename_tmpl: str = FILENAME_TMPL,
+                 generate: bool = True,
+                 seed: int = 0,
+                 classes: Optional[Sequence[str]] = None,
+                 num_train_per_class: int = DEFAULT_NUM_TRAIN_PER_CLASS,
+                 num_val_per_class: int = DEFAULT_NUM_VAL_PER_CLASS,
+                 num_frames: int = DEFAULT_NUM_FRAMES,
+                 img_size: int = DEFAULT_IMG_SIZE,
+                 metainfo: Optional[dict] = None,
+                 **kwargs) -> None:
+        if not data_root:
+            raise ValueError('data_root must name the dataset folder, e.g. '
+                             "'data/embedded_video'")
+        if generate:
+            classes = tuple(classes or TARGET_CLASSES)
+            generate_embedded_video(data_root, seed, classes,
+                                    num_train_per_class, num_val_per_class,
+                                    num_frames, img_size)
+        else:
+            meta = read_meta(data_root)
+            if meta is None:
+                raise FileNotFoundError(
+                    f'data_root {data_root!r} holds no embedded video dataset'
+                    f' (no {META_FILE}); set generate=True or run '
+                    'tools/data/generate_embedded.py')
+            stored = tuple(meta['classes'])
+            if classes is not None and tuple(classes) != stored:
+                raise ValueError(f'classes {tuple(classes)} differ from the '
+                                 f'stored classes {stored} in {data_root!r}')
+            classes = stored
+        metainfo = dict(metainfo or {})
+        if tuple(metainfo.get('classes', classes)) != tuple(classes):
+            raise ValueError(f"metainfo['classes'] {metainfo['classes']} "
+                             f'differ from the dataset classes {classes}')
+        metainfo['classes'] = tuple(classes)
+        super().__init__(
+            ann_file,
+            pipeline=pipeline,
+            data_root=data_root,
+            data_prefix=data_prefix,
+            filename_tmpl=filename_tmpl,
+            metainfo=metainfo,
+            **kwargs)

@@ -1,0 +1,200 @@
+"""Each workaround of ``mmbackdoor.compat`` is needed and applied.
+
+The ``*_needed`` tests run a fresh interpreter WITHOUT mmbackdoor and show
+the upstream bug; the others show that ``import mmbackdoor`` fixes it. If a
+future upstream release fixes a bug, the ``needed`` test is skipped.
+"""
+import os.path as osp
+import pickle
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from torch.utils.data import Dataset
+
+import mmbackdoor
+from mmbackdoor import compat
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+
+
+MMCV_LITE = compat.APPLIED.get('mmcv_lite_ops') is not None
+DRN_MISSING = compat.APPLIED.get('mmaction_drn') is not None
+
+
+@pytest.mark.skipif(not MMCV_LITE, reason='full mmcv with compiled ops')
+def test_mmcv_lite_ops_needed():
+    proc = run_python('import mmseg.models')
+    assert proc.returncode != 0
+    assert "No module named 'mmcv._ext'" in proc.stderr
+
+
+@pytest.mark.skipif(not MMCV_LITE, reason='full mmcv with compiled ops')
+def test_mmcv_lite_ops_shim():
+    import mmcv.ops
+    from mmseg.registry import MODELS
+    import mmseg.models  # noqa: F401
+    assert mmcv.ops.__mmbackdoor_shim__
+    # pure-PyTorch op from mmcv's own source: sampling at pixel centres of a
+    # 2x2 map returns the pixels
+    feat = torch.arange(4.).view(1, 1, 2, 2)
+    points = torch.tensor([[[0.25, 0.25], [0.75, 0.75]]])
+    out = mmcv.ops.point_sample(feat, points, align_corners=False)
+    assert out.flatten().tolist() == [0., 3.]
+    # guarded imports elsewhere in mmseg still see ModuleNotFoundError
+    with pytest.raises(ModuleNotFoundError, match='compiled ops'):
+        from mmcv.ops import CrissCrossAttention  # noqa: F401
+    with pytest.raises(RuntimeError, match='compiled ops'):
+        mmcv.ops.sigmoid_focal_loss(None, None)
+    assert MODELS.get('PointHead') is not None
+
+
+def test_mmcv_ops_left_alone_when_importable(monkeypatch):
+    """With a working ``mmcv.ops`` (full mmcv) the shim is not installed."""
+    import types
+    real_ops = types.ModuleType('mmcv.ops')
+    monkeypatch.setitem(sys.modules, 'mmcv.ops', real_ops)
+    assert compat.patch_mmcv_lite_ops() is False
+    assert sys.modules['mmcv.ops'] is real_ops
+
+
+@pytest.mark.skipif(not DRN_MISSING, reason='mmaction ships localizers/drn')
+def test_mmaction_drn_needed():
+    proc = run_python('import mmaction.models')
+    assert proc.returncode != 0
+    assert 'mmaction.models.localizers.drn' in proc.stderr
+
+
+@pytest.mark.skipif(not DRN_MISSING, reason='mmaction ships localizers/drn')
+def test_mmaction_drn_placeholder():
+    import mmaction.models  # noqa: F401
+    from mmaction.models.localizers import DRN
+    with pytest.raises(ModuleNotFoundError, match='2714'):
+        DRN()
+
+
+class ToyModel(BaseModel):
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 1)
+
+    def forward(self, inputs, labels=None, mode='loss'):
+        out = self.linear(inputs).squeeze(-1)
+        if mode == 'loss':
+            return dict(loss=((out - labels)**2).mean())
+        return out
+
+
+class ToyData(Dataset):
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return dict(inputs=torch.full((2, ), float(i)), labels=float(i))
+
+
+def toy_runner(work_dir, max_iters, **kwargs):
+    return Runner(
+        model=ToyModel(),
+        work_dir=str(work_dir),
+        experiment_name=f'toy_{osp.basename(str(work_dir))}_{max_iters}',
+        train_dataloader=dict(
+            dataset=ToyData(),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            collate_fn=dict(type='default_collate'),
+            batch_size=4),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3)),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=2,
+                            by_epoch=False)),
+        **kwargs)
+
+
+def test_safe_loading_needed(tmp_path):
+    """Without the allow-list an mmengine checkpoint fails safe loading."""
+    toy_runner(tmp_path, 2).train()
+    ckpt = tmp_path / 'iter_2.pth'
+    proc = run_python(f'import torch; torch.load({str(ckpt)!r})')
+    assert proc.returncode != 0
+    assert 'HistoryBuffer' in proc.stderr
+
+
+def test_safe_loading_save_resume_load_from(tmp_path):
+    assert 'safe_checkpoint_loading' in compat.APPLIED
+    toy_runner(tmp_path, 2).train()
+    ckpt = torch.load(tmp_path / 'iter_2.pth', weights_only=True)
+    assert ckpt['meta']['iter'] == 2
+    # resume continues from iteration 2 up to 4
+    runner = toy_runner(tmp_path, 4, resume=True)
+    runner.train()
+    assert runner.iter == 4
+    assert (tmp_path / 'iter_4.pth').exists()
+    # load_from restores the weights
+    runner = toy_runner(tmp_path / 'other', 0,
+                        load_from=str(tmp_path / 'iter_4.pth'))
+    runner.load_or_resume()
+    saved = torch.load(tmp_path / 'iter_4.pth', weights_only=True)
+    assert torch.equal(runner.model.linear.weight,
+                       saved['state_dict']['linear.weight'])
+
+
+class Evil:
+
+    def __reduce__(self):
+        return (print, ('pwned', ))
+
+
+def test_safe_loading_still_rejects_arbitrary_globals(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': Evil()}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path, weights_only=True)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)  # torch's default stays safe
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA machine')
+def test_cpu_distributed_needed_and_patched():
+    from mmengine.dist import utils as dist_utils
+    assert 'cpu_distributed' in compat.APPLIED
+    assert dist_utils._init_dist_pytorch.__mmbackdoor_patch__
+    proc = run_python(
+        'import os; os.environ.update(RANK="0", LOCAL_RANK="0", '
+        'WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT="29533")\n'
+        'from mmengine.dist import init_dist\n'
+        'init_dist("pytorch", backend="gloo")')
+    assert proc.returncode != 0
+    assert 'cuda' in proc.stderr.lower()
+
+
+def test_apply_all_is_idempotent():
+    before = dict(compat.APPLIED)
+    assert compat.apply_all() == before
+    assert mmbackdoor.__version__
+
+
+class ReachesBeyondStatistics:
+
+    def __reduce__(self):
+        from mmengine.logging.history_buffer import HistoryBuffer
+        return (getattr, (HistoryBuffer, 'update'))
+
+
+def test_safe_loading_getattr_is_restricted(tmp_path):
+    """``getattr`` is allowed only for HistoryBuffer statistics methods."""
+    path = tmp_path / 'getattr.pth'
+    torch.save({'x': ReachesBeyondStatistics()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='only'):
+        torch.load(path, weights_only=True)
