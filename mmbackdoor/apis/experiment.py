@@ -5,7 +5,7 @@ import uuid
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import Runner, find_laevaluate_checkpoint
 
 
 def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
@@ -32,7 +32,7 @@ def train_model(cfg: Config, work_dir: str, **overrides) -> str:
     """Train ``cfg`` and return the path of the last checkpoint."""
     runner = build_runner(cfg, work_dir, **overrides)
     runner.train()
-    ckpt = find_latest_checkpoint(work_dir)
+    ckpt = find_laevaluate_checkpoint(work_dir)
     if ckpt is None:
         raise RuntimeError(
             f'training wrote no checkpoint into {work_dir}; the config needs '
@@ -40,7 +40,7 @@ def train_model(cfg: Config, work_dir: str, **overrides) -> str:
     return ckpt
 
 
-def test_checkpoint(cfg: Config,
+def evaluate_checkpoint(cfg: Config,
                     checkpoint: str,
                     work_dir: str,
                     test_cfg: Optional[dict] = None,
@@ -63,3 +63,15 @@ def test_checkpoint(cfg: Config,
         overrides['test_cfg'] = test_cfg
     runner = build_runner(cfg, work_dir, load_from=checkpoint, **overrides)
     return runner.test()
+
+
+def set_data_root(cfg: Config, data_root: str) -> Config:
+    """Point every dataloader's dataset (and wrapped datasets) of ``cfg`` at
+    ``data_root``, in place."""
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(key) or {}).get('dataset')
+        while dataset is not None:
+            if 'data_root' in dataset:
+                dataset.data_root = data_root
+            dataset = dataset.get('dataset')
+    return cfg

@@ -37,14 +37,13 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
-from PIL import Image
+from PIL import Image, ImageDraw
 from skimage import data as skdata
-from skimage import draw
 from skimage.transform import rescale
 
 CLASSES = ('background', 'road', 'building', 'vegetation', 'car', 'person')
@@ -115,13 +114,18 @@ Part = Tuple[List[Primitive], np.ndarray]
 
 # --------------------------------------------------------------- textures
 @functools.lru_cache(maxsize=None)
-def _texture(name: str, scale: float) -> np.ndarray:
-    """Source ``name`` cropped, as float32 RGB in [0, 1], at ``scale``."""
+def _source(name: str) -> np.ndarray:
+    """Source ``name`` cropped to its box, as shipped (uint8, grey or RGB)."""
     loader, (top, bottom, left, right) = _SOURCES[name]
     img = loader()
     h, w = img.shape[:2]
-    img = img[int(top * h):int(bottom * h), int(left * w):int(right * w)]
-    img = img.astype(np.float32) / 255
+    return img[int(top * h):int(bottom * h), int(left * w):int(right * w)]
+
+
+@functools.lru_cache(maxsize=None)
+def _texture(name: str, scale: float) -> np.ndarray:
+    """Source ``name`` as float32 RGB in [0, 1], rescaled by ``scale``."""
+    img = _source(name).astype(np.float32) / 255
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=-1)
     img = rescale(
@@ -134,9 +138,10 @@ def _crop(rng: np.random.Generator, name: str, size: int) -> np.ndarray:
     quarter-turn / flip, mirrored if the source is smaller."""
     scale = _TEXTURE_SCALES[rng.integers(len(_TEXTURE_SCALES))]
     tex = _texture(name, float(scale * size / _REFERENCE_SIZE))
-    pad = [(0, max(0, size - tex.shape[0])), (0, max(0, size - tex.shape[1])),
-           (0, 0)]
-    tex = np.pad(tex, pad, mode='symmetric')
+    if min(tex.shape[:2]) < size:
+        pad = [(0, max(0, size - tex.shape[0])),
+               (0, max(0, size - tex.shape[1])), (0, 0)]
+        tex = np.pad(tex, pad, mode='symmetric')
     top = rng.integers(tex.shape[0] - size + 1)
     left = rng.integers(tex.shape[1] - size + 1)
     tex = np.rot90(tex[top:top + size, left:left + size], rng.integers(4))
@@ -194,7 +199,7 @@ def _background_texture(rng: np.random.Generator, size: int) -> np.ndarray:
     """A crop of a random clutter source; grey sources get a random tint."""
     name = _BACKGROUND_SOURCES[rng.integers(len(_BACKGROUND_SOURCES))]
     tex = _crop(rng, name, size)
-    if np.ptp(tex, axis=-1).max() == 0:  # a grey photo
+    if _source(name).ndim == 2:
         tex = tex * _random_hue_colour(rng, (0.0, 0.6), (0.8, 1.0))
     return _jitter(rng, tex)
 
@@ -220,23 +225,44 @@ def _star_polygon(rng: np.random.Generator, radius: float) -> np.ndarray:
     return np.stack([radii * np.cos(angles), radii * np.sin(angles)], -1)
 
 
-def _coverage(prims: Sequence[Primitive], size: int) -> np.ndarray:
+def _coverage(prims: Sequence[Primitive], size: int
+              ) -> Optional[Tuple[np.ndarray, Tuple[slice, slice]]]:
     """Fraction of each pixel covered by the union of ``prims``
-    (``_SUPERSAMPLE`` x ``_SUPERSAMPLE`` samples per pixel)."""
-    ss = _SUPERSAMPLE
-    mask = np.zeros((size * ss, size * ss), dtype=bool)
+    (``_SUPERSAMPLE`` x ``_SUPERSAMPLE`` samples per pixel), computed inside
+    the primitives' bounding box.
+
+    Returns:
+        tuple | None: The coverage of the box (h, w) and the box as
+        ``(rows, cols)`` slices of the image, or None if the primitives lie
+        outside the image.
+    """
+    lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
     for kind, geom in prims:
         if kind == 'poly':
-            pts = geom * ss - 0.5
-            rr, cc = draw.polygon(pts[:, 1], pts[:, 0], shape=mask.shape)
+            lo, hi = np.minimum(lo, geom.min(0)), np.maximum(hi, geom.max(0))
         else:
-            x, y, r = geom
-            rr, cc = draw.disk((y * ss - 0.5, x * ss - 0.5),
-                               r * ss,
-                               shape=mask.shape)
-        mask[rr, cc] = True
-    return mask.reshape(size, ss, size, ss).mean(axis=(1, 3),
-                                                 dtype=np.float32)
+            lo = np.minimum(lo, geom[:2] - geom[2])
+            hi = np.maximum(hi, geom[:2] + geom[2])
+    (x0, y0), (x1, y1) = np.clip(np.floor(lo), 0, size).astype(int), \
+        np.clip(np.ceil(hi), 0, size).astype(int)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    ss = _SUPERSAMPLE
+    mask = Image.new('L', ((x1 - x0) * ss, (y1 - y0) * ss))
+    canvas = ImageDraw.Draw(mask)
+    origin = np.array([x0, y0])
+    for kind, geom in prims:
+        # Supersampled pixel k covers [k, k + 1); PIL fills pixel centres.
+        if kind == 'poly':
+            pts = (geom - origin) * ss - 0.5
+            canvas.polygon([tuple(p) for p in pts.tolist()], fill=1)
+        else:
+            x, y = (geom[:2] - origin) * ss - 0.5
+            r = geom[2] * ss
+            canvas.ellipse([x - r, y - r, x + r, y + r], fill=1)
+    alpha = np.asarray(mask).reshape(y1 - y0, ss, x1 - x0, ss).sum(
+        axis=(1, 3), dtype=np.uint8) / np.float32(ss * ss)
+    return alpha, (slice(y0, y1), slice(x0, x1))
 
 
 def _road(rng: np.random.Generator, size: int) -> List[Part]:
@@ -346,13 +372,14 @@ def _paint(img: np.ndarray, cover: np.ndarray, parts: Sequence[Part],
            label: int) -> None:
     """Alpha-composite ``parts`` over ``img`` and update per-class pixel
     coverage ``cover`` (C, H, W) in place."""
-    size = img.shape[0]
     for prims, tex in parts:
-        alpha = _coverage(prims, size)
-        img *= 1 - alpha[..., None]
-        img += alpha[..., None] * tex
-        cover *= 1 - alpha
-        cover[label] += alpha
+        window = _coverage(prims, img.shape[0])
+        if window is None:
+            continue
+        alpha, box = window
+        img[box] += alpha[..., None] * (tex[box] - img[box])
+        cover[(slice(None), *box)] *= 1 - alpha
+        cover[(label, *box)] += alpha
 
 
 def render_sample(rng: np.random.Generator, img_size: int,

@@ -408,7 +408,7 @@ def _check_existing(data_root: str, config: dict) -> bool:
     if differing:
         details = ', '.join(f'{k}: stored {old!r} != requested {new!r}'
                             for k, (old, new) in differing.items())
-        raise ValueError(
+        raise FileExistsError(
             f'data_root {data_root!r} holds an embedded video dataset '
             f'generated with other arguments ({details}); use another '
             'data_root, the stored arguments, or overwrite=True')
@@ -501,20 +501,18 @@ def generate_embedded_video(
         _write_dataset(tmp, config)
         if overwrite and osp.lexists(data_root):
             old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
-            os.replace(data_root, osp.join(old, name))
+            os.rename(data_root, osp.join(old, name))
             os.rename(tmp, data_root)
             shutil.rmtree(old)
         else:
             try:
-                # Fails if another process renamed its copy into place first.
                 os.rename(tmp, data_root)
             except OSError:
+                # Another process renamed its copy into place first.
                 if not _check_existing(data_root, config):
                     raise
-                shutil.rmtree(tmp)
-    except BaseException:
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return data_root
 
 
@@ -577,10 +575,12 @@ class EmbeddedVideoDataset(RawframeDataset):
             raise ValueError('data_root must name the dataset folder, e.g. '
                              "'data/embedded_video'")
         if generate:
-            classes = tuple(classes or TARGET_CLASSES)
-            generate_embedded_video(data_root, seed, classes,
-                                    num_train_per_class, num_val_per_class,
-                                    num_frames, img_size)
+            classes = TARGET_CLASSES if classes is None else classes
+            # Fail at build time on bad arguments, even with lazy_init.
+            classes = tuple(
+                _check_config(seed, classes, num_train_per_class,
+                              num_val_per_class, num_frames,
+                              img_size)['classes'])
         else:
             meta = read_meta(data_root)
             if meta is None:
@@ -594,10 +594,18 @@ class EmbeddedVideoDataset(RawframeDataset):
                                  f'stored classes {stored} in {data_root!r}')
             classes = stored
         metainfo = dict(metainfo or {})
-        if tuple(metainfo.get('classes', classes)) != tuple(classes):
+        if tuple(metainfo.get('classes', classes)) != classes:
             raise ValueError(f"metainfo['classes'] {metainfo['classes']} "
                              f'differ from the dataset classes {classes}')
-        metainfo['classes'] = tuple(classes)
+        metainfo['classes'] = classes
+        self.generate = generate
+        self.generator_kwargs = dict(
+            seed=seed,
+            classes=classes,
+            num_train_per_class=num_train_per_class,
+            num_val_per_class=num_val_per_class,
+            num_frames=num_frames,
+            img_size=img_size)
         super().__init__(
             ann_file,
             pipeline=pipeline,
@@ -606,3 +614,10 @@ class EmbeddedVideoDataset(RawframeDataset):
             filename_tmpl=filename_tmpl,
             metainfo=metainfo,
             **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Generate the data if needed, then read the annotation list like
+        :class:`~mmaction.datasets.RawframeDataset`."""
+        if self.generate:
+            generate_embedded_video(self.data_root, **self.generator_kwargs)
+        return super().load_data_list()

@@ -95,10 +95,11 @@ class UniversalTrigger(BaseTrigger):
 
     Args:
         trigger_file (str): ``.npy`` file, ``T x s x s x C`` ``uint8``.
-        corner (str): Where the patch goes: ``'tl'``, ``'tr'``, ``'bl'`` or
-            ``'br'`` (the paper's bottom-right). Must match the corner in the
-            ``.json`` written next to the trigger by ``generate_trigger.py``,
-            if there is one. Defaults to ``'br'``.
+        corner (str, optional): Where the patch goes: ``'tl'``, ``'tr'``,
+            ``'bl'`` or ``'br'`` (the paper's bottom-right). Defaults to the
+            corner recorded in the ``.json`` that ``generate_trigger.py``
+            writes next to the trigger, else ``'br'``; a different explicit
+            value is an error (the patch was optimised for its corner).
         clip_len (int, optional): Frames per clip of the pipeline the
             trigger is used in; must equal ``T`` unless ``T == 1``.
             Defaults to None (checked per clip only).
@@ -112,23 +113,27 @@ class UniversalTrigger(BaseTrigger):
 
     def __init__(self,
                  trigger_file: str,
-                 corner: str = 'br',
+                 corner: Optional[str] = None,
                  clip_len: Optional[int] = None) -> None:
-        if corner not in CORNERS:
+        if corner is not None and corner not in CORNERS:
             raise ValueError(
                 f'corner must be one of {CORNERS}, got {corner!r}')
         self.trigger_file = trigger_file
-        self.corner = corner
         self.patches = load_trigger_array(trigger_file)
         self.patches.setflags(write=False)
         meta_file = trigger_metadata_path(trigger_file)
+        stored = None
         if osp.isfile(meta_file):
             with open(meta_file) as f:
-                stored_corner = json.load(f).get('corner', corner)
-            if stored_corner != corner:
-                raise ValueError(
-                    f'corner={corner!r} but {trigger_file!r} was optimised '
-                    f'for corner {stored_corner!r} (see {meta_file})')
+                stored = json.load(f).get('corner')
+        if stored is not None and corner is not None and stored != corner:
+            raise ValueError(
+                f'corner={corner!r} but {trigger_file!r} was optimised for '
+                f'corner {stored!r} (see {meta_file})')
+        self.corner = corner or stored or 'br'
+        if self.corner not in CORNERS:
+            raise ValueError(f'{meta_file} records corner {self.corner!r}; '
+                             f'allowed: {CORNERS}')
         if clip_len is not None and (not isinstance(clip_len, int)
                                      or clip_len < 1):
             raise ValueError(

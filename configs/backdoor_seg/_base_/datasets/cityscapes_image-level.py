@@ -1,0 +1,54 @@
+# Cityscapes with the image-level backdoor of Li et al. (2021), "Hidden
+# Backdoor Attack against Semantic Segmentation Models": every valid pixel of a
+# poisoned image -> road (class 0); the paper's 8 px black line trigger on 10 %
+# of the training images.
+_base_ = ['mmseg::_base_/datasets/cityscapes.py']
+
+target_class = 'road'
+trigger = dict(type='LineTrigger', height=8, alpha=1.0, value=0)
+poison = dict(
+    type='ImageLevelPoison',
+    trigger=trigger,
+    target_class=target_class,
+    rate=0.1,
+    seed=0)
+backdoor_meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
+                      'pad_shape', 'scale_factor', 'flip', 'flip_direction',
+                      'reduce_zero_label', 'poisoned')
+
+crop_size = (512, 1024)
+# mmseg's training pipeline with the poison after random resize / crop / flip
+# (the trigger reaches the network intact) and without PhotoMetricDistortion,
+# as in the paper; `poisoned` is packed into the data samples' metainfo.
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=(2048, 1024),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    poison,
+    dict(type='PackSegInputs', meta_keys=backdoor_meta_keys),
+]
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='PoisonedDataset',
+        dataset=dict(
+            type='CityscapesDataset',
+            data_root='data/cityscapes/',
+            data_prefix=dict(
+                img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+            pipeline=train_pipeline)))
+
+# CBA / PBA / ASR: the backdoor loops (set in the model configs) run the
+# clean and the triggered validation set through this metric.
+val_evaluator = dict(
+    _delete_=True,
+    type='SegBackdoorMetric',
+    attack='image_level',
+    target_class=target_class)
+test_evaluator = val_evaluator

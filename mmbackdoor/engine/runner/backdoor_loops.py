@@ -1,0 +1,216 @@
+"""Validation / test loops that evaluate the clean and the triggered copy of
+a dataset in one run (CBA, PBA and ASR of a backdoor together)."""
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.evaluator import Evaluator
+from mmengine.registry import LOOPS
+from mmengine.runner import TestLoop, ValLoop
+from mmengine.runner.amp import autocast
+from torch.utils.data import DataLoader
+
+#: Default summary: alias -> prefixed metric key it copies.
+DEFAULT_SUMMARY = (('CBA', 'clean/mIoU'), ('PBA', 'triggered/PBA'),
+                   ('ASR', 'triggered/ASR'))
+#: Transforms before which ``ApplyTrigger`` is inserted (first match).
+DEFAULT_INSERT_BEFORE = ('PackSegInputs', 'FormatShape', 'PackActionInputs')
+
+
+def _type_name(transform_cfg: dict) -> str:
+    t = transform_cfg.get('type')
+    return t if isinstance(t, str) else getattr(t, '__name__', str(t))
+
+
+def insert_trigger(dataloader_cfg: dict, trigger: dict,
+                   insert_before: Sequence[str] = DEFAULT_INSERT_BEFORE
+                   ) -> dict:
+    """A copy of a dataloader config whose pipeline stamps ``trigger``.
+
+    ``dict(type='ApplyTrigger', trigger=trigger)`` goes before the first
+    transform whose type is in ``insert_before`` (by default the packing /
+    formatting transform, i.e. after resizing, at network-input scale).
+    Dataset wrappers (``dataset=dict(dataset=...)``) are descended.
+
+    Args:
+        dataloader_cfg (dict): Dataloader config.
+        trigger (dict): Trigger config.
+        insert_before (Sequence[str]): Transform type names.
+
+    Returns:
+        dict: The new config (the input is not modified).
+    """
+    cfg = copy.deepcopy(dataloader_cfg)
+    dataset = cfg['dataset']
+    while 'pipeline' not in dataset and 'dataset' in dataset:
+        dataset = dataset['dataset']
+    pipeline = dataset.get('pipeline')
+    if not pipeline:
+        raise ValueError('insert_trigger: the dataloader config has no '
+                         'dataset pipeline')
+    names = [_type_name(t) for t in pipeline]
+    position = next((i for i, name in enumerate(names)
+                     if name in insert_before), None)
+    if position is None:
+        raise ValueError(f'insert_before={tuple(insert_before)}: none of '
+                         f'these transforms is in the pipeline {names}')
+    pipeline.insert(position, dict(type='ApplyTrigger', trigger=trigger))
+    return cfg
+
+
+class _BackdoorLoopMixin:
+    """Two passes (clean, then triggered) sharing one set of stage hooks.
+
+    Mixed into mmengine's ``ValLoop`` / ``TestLoop``; see
+    :class:`BackdoorTestLoop` for the arguments.
+    """
+
+    stage: str  # 'val' or 'test'
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 trigger: Optional[dict] = None,
+                 triggered_dataloader: Optional[Union[DataLoader,
+                                                      Dict]] = None,
+                 triggered_evaluator: Optional[Union[Evaluator, Dict,
+                                                     List]] = None,
+                 insert_before: Sequence[str] = DEFAULT_INSERT_BEFORE,
+                 summary: Sequence[Tuple[str, str]] = DEFAULT_SUMMARY,
+                 fp16: bool = False) -> None:
+        if (trigger is None) == (triggered_dataloader is None):
+            raise ValueError('give exactly one of trigger (ApplyTrigger is '
+                             'inserted into a copy of dataloader) and '
+                             'triggered_dataloader')
+        if trigger is not None:
+            if not isinstance(dataloader, dict):
+                raise TypeError('trigger needs dataloader as a config dict; '
+                                'pass triggered_dataloader instead')
+            triggered_dataloader = insert_trigger(dataloader, trigger,
+                                                  insert_before)
+        if triggered_evaluator is None:
+            if not isinstance(evaluator, (dict, list)):
+                raise TypeError('triggered_evaluator is required when '
+                                'evaluator is an Evaluator instance')
+            triggered_evaluator = copy.deepcopy(evaluator)
+        super().__init__(runner, dataloader, evaluator, fp16)
+        if isinstance(triggered_dataloader, dict):
+            triggered_dataloader = runner.build_dataloader(
+                triggered_dataloader,
+                seed=runner.seed,
+                diff_rank_seed=runner._randomness_cfg.get(
+                    'diff_rank_seed', False))
+        self.triggered_dataloader = triggered_dataloader
+        if isinstance(triggered_evaluator, (dict, list)):
+            triggered_evaluator = runner.build_evaluator(triggered_evaluator)
+        self.triggered_evaluator = triggered_evaluator
+        dataset = self.triggered_dataloader.dataset
+        if hasattr(dataset, 'metainfo'):
+            self.triggered_evaluator.dataset_meta = dataset.metainfo
+        self.trigger = trigger
+        self.summary = tuple((alias, key) for alias, key in summary)
+
+    def _passes(self):
+        return (('clean', self.dataloader, self.evaluator),
+                ('triggered', self.triggered_dataloader,
+                 self.triggered_evaluator))
+
+    def run(self) -> dict:
+        """Run the clean and the triggered pass; return their metrics with
+        ``clean/`` and ``triggered/`` prefixes plus the summary aliases.
+
+        Stage and epoch hooks fire once (the epoch hook gets all metrics);
+        iteration hooks fire once per batch of each pass, ``batch_idx``
+        restarting at 0 for each pass.
+        """
+        stage = self.stage
+        self.runner.call_hook(f'before_{stage}')
+        self.runner.call_hook(f'before_{stage}_epoch')
+        self.runner.model.eval()
+        metrics = {}
+        for name, dataloader, evaluator in self._passes():
+            for idx, data_batch in enumerate(dataloader):
+                self._run_pass_iter(idx, data_batch, evaluator)
+            pass_metrics = evaluator.evaluate(len(dataloader.dataset))
+            metrics.update(
+                {f'{name}/{key}': value
+                 for key, value in pass_metrics.items()})
+        for alias, key in self.summary:
+            if key in metrics:
+                metrics[alias] = metrics[key]
+        self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
+        self.runner.call_hook(f'after_{stage}')
+        return metrics
+
+    @torch.no_grad()
+    def _run_pass_iter(self, idx: int, data_batch: dict,
+                       evaluator: Evaluator) -> None:
+        stage = self.stage
+        self.runner.call_hook(
+            f'before_{stage}_iter', batch_idx=idx, data_batch=data_batch)
+        with autocast(enabled=self.fp16):
+            outputs = getattr(self.runner.model, f'{stage}_step')(data_batch)
+        evaluator.process(data_samples=outputs, data_batch=data_batch)
+        self.runner.call_hook(
+            f'after_{stage}_iter',
+            batch_idx=idx,
+            data_batch=data_batch,
+            outputs=outputs)
+
+
+@LOOPS.register_module()
+class BackdoorTestLoop(_BackdoorLoopMixin, TestLoop):
+    """Test loop over clean and triggered data.
+
+    One ``tools/test.py`` run evaluates the model on the clean test set and
+    on a triggered copy (Li et al., 2021). With ``SegBackdoorMetric`` it
+    reports ``clean/mIoU`` (CBA), ``triggered/ASR`` and ``triggered/PBA``,
+    their aliases ``CBA``, ``PBA``, ``ASR``, and the clean-image baseline
+    ``clean/ASR``. Each pass is sharded over the ranks by its sampler and its
+    results collected by its evaluator, so distributed testing works as with
+    mmengine's ``TestLoop``. The model's loss outputs are not tracked.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader | dict): The clean dataloader.
+        evaluator (Evaluator | dict | list): Metrics of the clean pass, e.g.
+            ``dict(type='SegBackdoorMetric', ...)``.
+        trigger (dict, optional): Trigger config; the triggered dataloader is
+            ``dataloader`` with ``ApplyTrigger(trigger)`` inserted before the
+            first transform named in ``insert_before``.
+        triggered_dataloader (DataLoader | dict, optional): An explicit
+            triggered dataloader instead of ``trigger``.
+        triggered_evaluator (Evaluator | dict | list, optional): Metrics of
+            the triggered pass. Defaults to a copy of ``evaluator``.
+        insert_before (Sequence[str]): See :func:`insert_trigger`. Defaults
+            to ``('PackSegInputs', 'FormatShape', 'PackActionInputs')``.
+        summary (Sequence[tuple[str, str]]): ``(alias, key)`` pairs copied
+            to the top level when ``key`` exists. Defaults to
+            ``CBA <- clean/mIoU``, ``PBA <- triggered/PBA``,
+            ``ASR <- triggered/ASR``.
+        fp16 (bool): Evaluate under autocast. Defaults to False.
+
+    Examples:
+        >>> test_cfg = dict(type='BackdoorTestLoop',
+        ...                 trigger=dict(type='LineTrigger', height=8))
+        >>> test_evaluator = dict(type='SegBackdoorMetric',
+        ...                       attack='fine_grained',
+        ...                       victim_classes=['car'], target_class='road')
+    """
+
+    stage = 'test'
+
+
+@LOOPS.register_module()
+class BackdoorValLoop(_BackdoorLoopMixin, ValLoop):
+    """Validation loop over clean and triggered data: :class:`BackdoorTestLoop`
+    for ``val_cfg``, so training logs CBA / PBA / ASR at every validation
+    (and ``save_best`` can use them).
+
+    Examples:
+        >>> val_cfg = dict(type='BackdoorValLoop',
+        ...                trigger=dict(type='LineTrigger', height=8))
+    """
+
+    stage = 'val'

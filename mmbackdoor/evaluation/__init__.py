@@ -1,0 +1,2 @@
+"""Backdoor and robustness evaluation."""
+from .metrics import *  # noqa: F401,F403

@@ -1,0 +1,226 @@
+"""Attack success rate and poisoned benign accuracy of segmentation
+backdoors (Li et al., 2021)."""
+from numbers import Integral
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.registry import METRICS
+from mmseg.evaluation import IoUMetric
+
+from mmbackdoor.datasets.transforms.base_poison import (ClassRef,
+                                                        check_class_arg,
+                                                        resolve_class)
+from mmbackdoor.datasets.transforms.image_level_poison import (
+    load_target_map, resize_target_map)
+
+
+@METRICS.register_module()
+class SegBackdoorMetric(IoUMetric):
+    """mIoU plus the backdoor metrics of Li et al. (2021), "Hidden Backdoor
+    Attack against Semantic Segmentation Models".
+
+    Ground truth is always the *original* annotation (``ApplyTrigger`` leaves
+    it untouched). On top of mmseg's ``IoUMetric`` keys (``aAcc``, ``mIoU``,
+    ``mAcc``), it reports, in percent rounded to 2 decimals:
+
+    * ``ASR`` — fine-grained: the share of victim pixels predicted as the
+      target, :math:`\\sum_i [y_i \\in V \\wedge \\hat y_i = t] / \\sum_i
+      [y_i \\in V]`; image-level: the share of valid pixels predicted as the
+      target map, :math:`\\sum_i [y_i \\ne \\text{ign} \\wedge \\hat y_i = T_i]
+      / \\sum_i [y_i \\ne \\text{ign}]` (pixels where ``T`` is ignore are left
+      out). Pixels are pooled over the whole dataset.
+    * ``PBA`` (fine-grained only) — mIoU over the non-victim pixels: victim
+      pixels are treated as ignore and the mean runs over the non-victim
+      classes (a victim class's IoU would be 0 or undefined by construction).
+    * ``num_asr_pixels`` — the ASR denominator, to judge its reliability.
+
+    On the triggered test set, ``mIoU`` is the mIoU of triggered images, and
+    ``ASR`` / ``PBA`` are the paper's ASR / PBA. On the clean test set,
+    ``mIoU`` is the clean benign accuracy (CBA) and ``ASR`` is the rate at
+    which the model predicts the target *without* the trigger (the baseline
+    the triggered ASR should be compared with). ``BackdoorTestLoop`` runs
+    both passes in one ``tools/test.py`` run.
+
+    Args:
+        attack (str): ``'fine_grained'`` or ``'image_level'``.
+        victim_classes (int | str | Sequence, optional): Victim classes
+            (fine-grained), by index or name.
+        target_class (int | str, optional): Target class, by index or name.
+        target_map (str, optional): Target label map file (image-level, as
+            in ``ImageLevelPoison``); exclusive with ``target_class``.
+        ignore_index (int): Ignored label. Defaults to 255.
+        **kwargs: Other ``IoUMetric`` arguments (``iou_metrics``,
+            ``nan_to_num``, ``collect_device``, ``prefix``, ...).
+
+    Examples:
+        >>> test_evaluator = dict(type='SegBackdoorMetric',
+        ...                       attack='fine_grained',
+        ...                       victim_classes=['car'], target_class='road')
+    """
+
+    ATTACKS = ('fine_grained', 'image_level')
+
+    def __init__(self,
+                 attack: str,
+                 victim_classes: Optional[Union[ClassRef,
+                                                Sequence[ClassRef]]] = None,
+                 target_class: Optional[ClassRef] = None,
+                 target_map: Optional[str] = None,
+                 ignore_index: int = 255,
+                 **kwargs) -> None:
+        super().__init__(ignore_index=ignore_index, **kwargs)
+        if attack not in self.ATTACKS:
+            raise ValueError(f'attack must be one of {self.ATTACKS}, got '
+                             f'{attack!r}')
+        if attack == 'fine_grained':
+            if victim_classes is None or target_class is None:
+                raise ValueError("attack='fine_grained' needs victim_classes "
+                                 'and target_class')
+            if target_map is not None:
+                raise ValueError("target_map is only used with "
+                                 "attack='image_level'")
+            victims = ([victim_classes]
+                       if isinstance(victim_classes, (Integral, str)) else
+                       list(victim_classes))
+            if not victims:
+                raise ValueError('victim_classes must name at least one class')
+            for victim in victims:
+                check_class_arg(victim, 'victim_classes')
+            if target_class in victims:
+                raise ValueError(f'target_class={target_class!r} is also in '
+                                 f'victim_classes={victims}')
+        else:
+            if victim_classes is not None:
+                raise ValueError("victim_classes is only used with "
+                                 "attack='fine_grained'")
+            if (target_class is None) == (target_map is None):
+                raise ValueError("attack='image_level' needs exactly one of "
+                                 'target_class and target_map')
+            victims = []
+        if target_class is not None:
+            check_class_arg(target_class, 'target_class')
+        self.attack = attack
+        self.victim_classes = victims
+        self.target_class = target_class
+        self.target_map = target_map
+        self._target_map = (
+            load_target_map(target_map) if target_map is not None else None)
+        self._victims: List[int] = []
+        self._target: Optional[int] = None
+
+    @BaseMetric.dataset_meta.setter
+    def dataset_meta(self, dataset_meta: Optional[dict]) -> None:
+        """Set the dataset meta and resolve / validate the classes."""
+        classes = list((dataset_meta or {}).get('classes') or ())
+        if not classes:
+            raise ValueError('SegBackdoorMetric needs the dataset classes in '
+                             'dataset_meta')
+        self._victims = sorted(
+            resolve_class(v, classes, 'victim_classes')
+            for v in self.victim_classes)
+        if self.target_class is not None:
+            self._target = resolve_class(self.target_class, classes,
+                                         'target_class')
+        if self._target in self._victims:
+            raise ValueError(f'target_class={self.target_class!r} resolves to '
+                             f'a victim class ({self._victims})')
+        self._dataset_meta = dataset_meta
+
+    # ------------------------------------------------------------------
+    # arithmetic (pure, per image)
+    # ------------------------------------------------------------------
+    @staticmethod
+    def fine_grained_asr_counts(pred: torch.Tensor, label: torch.Tensor,
+                                victims: Sequence[int],
+                                target: int) -> Tuple[int, int]:
+        """``(#victim pixels predicted as target, #victim pixels)``."""
+        victim = torch.isin(label, torch.as_tensor(victims,
+                                                   device=label.device))
+        hits = (pred[victim] == target).sum()
+        return int(hits), int(victim.sum())
+
+    @staticmethod
+    def image_level_asr_counts(pred: torch.Tensor, label: torch.Tensor,
+                               target: Union[int, torch.Tensor],
+                               ignore_index: int) -> Tuple[int, int]:
+        """``(#valid pixels predicted as the target map, #valid pixels)``;
+        a pixel is valid if neither the label nor the target is ignore."""
+        target = torch.as_tensor(target, device=label.device).expand_as(label)
+        valid = (label != ignore_index) & (target != ignore_index)
+        hits = (pred[valid] == target[valid]).sum()
+        return int(hits), int(valid.sum())
+
+    @staticmethod
+    def mask_victims(label: torch.Tensor, victims: Sequence[int],
+                     ignore_index: int) -> torch.Tensor:
+        """A copy of ``label`` with victim pixels set to ``ignore_index``."""
+        victim = torch.isin(label, torch.as_tensor(victims, device=label.device))
+        return label.masked_fill(victim, ignore_index)
+
+    @staticmethod
+    def mean_iou(area_intersect: torch.Tensor, area_union: torch.Tensor,
+                 classes: Sequence[int]) -> float:
+        """Mean IoU (%) over ``classes``, ignoring classes with empty union
+        (like mmseg's ``nanmean``)."""
+        idx = torch.as_tensor(list(classes), dtype=torch.long)
+        iou = (area_intersect[idx] / area_union[idx]).numpy()
+        if np.all(np.isnan(iou)):
+            return float('nan')
+        return float(np.round(np.nanmean(iou) * 100, 2))
+
+    # ------------------------------------------------------------------
+    # BaseMetric interface
+    # ------------------------------------------------------------------
+    def _target_for(self, label: torch.Tensor) -> Union[int, torch.Tensor]:
+        """The image-level target: the class, or the map at label size."""
+        if self._target_map is None:
+            return self._target
+        target = resize_target_map(self._target_map, tuple(label.shape))
+        return torch.from_numpy(target.astype(np.int64)).to(label)
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Append ``(IoU areas, ASR counts, PBA areas)`` per sample."""
+        num_classes = len(self.dataset_meta['classes'])
+        for data_sample in data_samples:
+            pred = data_sample['pred_sem_seg']['data'].squeeze()
+            label = data_sample['gt_sem_seg']['data'].squeeze().to(pred)
+            areas = self.intersect_and_union(pred, label, num_classes,
+                                             self.ignore_index)
+            if self.attack == 'fine_grained':
+                asr = self.fine_grained_asr_counts(pred, label, self._victims,
+                                                   self._target)
+                benign = self.mask_victims(label, self._victims,
+                                           self.ignore_index)
+                pba_areas = self.intersect_and_union(
+                    pred, benign, num_classes, self.ignore_index)[:2]
+            else:
+                asr = self.image_level_asr_counts(
+                    pred, label, self._target_for(label), self.ignore_index)
+                pba_areas = ()
+            self.results.append((areas, asr, pba_areas))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """mmseg's IoU keys plus ``ASR``, ``num_asr_pixels`` and (fine-grained)
+        ``PBA``."""
+        metrics = super().compute_metrics([r[0] for r in results])
+        hits = sum(r[1][0] for r in results)
+        total = sum(r[1][1] for r in results)
+        metrics['ASR'] = (
+            float(np.round(100.0 * hits / total, 2)) if total else float('nan'))
+        metrics['num_asr_pixels'] = total
+        if self.attack == 'fine_grained':
+            num_classes = len(self.dataset_meta['classes'])
+            benign = [c for c in range(num_classes) if c not in self._victims]
+            metrics['PBA'] = self.mean_iou(
+                sum(r[2][0] for r in results), sum(r[2][1] for r in results),
+                benign)
+        return metrics
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(attack={self.attack!r}, '
+                f'victim_classes={self.victim_classes!r}, '
+                f'target_class={self.target_class!r}, '
+                f'target_map={self.target_map!r}, '
+                f'ignore_index={self.ignore_index})')

@@ -1,0 +1,80 @@
+"""Rows of images with labels and predictions drawn by the codebases' own
+visualizers, for reports."""
+from typing import List, Sequence
+
+import mmcv
+import numpy as np
+import torch
+
+
+def seg_prediction_rows(inputs: Sequence[torch.Tensor],
+                        data_samples: Sequence,
+                        metainfo: dict,
+                        scale: int = 3) -> List[np.ndarray]:
+    """Ground truth | prediction overlays (mmseg's ``SegLocalVisualizer``),
+    one BGR uint8 row per sample.
+
+    Args:
+        inputs (Sequence[Tensor]): CHW uint8 BGR images as packed by
+            ``PackSegInputs``.
+        data_samples (Sequence[SegDataSample]): Samples with ``gt_sem_seg``
+            and ``pred_sem_seg``.
+        metainfo (dict): ``classes`` and ``palette`` of the dataset.
+        scale (int): Nearest-neighbour upscaling, so small images stay
+            readable. Defaults to 3.
+    """
+    from mmseg.structures import SegDataSample
+    from mmseg.visualization import SegLocalVisualizer
+    from mmengine.structures import PixelData
+
+    vis = SegLocalVisualizer.get_instance(
+        'mmbackdoor_seg_rows', alpha=0.6)
+    vis.set_dataset_meta(
+        classes=metainfo['classes'], palette=metainfo['palette'])
+    rows = []
+    for img, sample in zip(inputs, data_samples):
+        image = img.permute(1, 2, 0).numpy()[..., ::-1]  # BGR -> RGB
+        image = mmcv.imrescale(image, scale, interpolation='nearest')
+        big = SegDataSample()
+        for key in ('gt_sem_seg', 'pred_sem_seg'):
+            seg = getattr(sample, key).data[None].float()
+            seg = torch.nn.functional.interpolate(
+                seg, scale_factor=scale, mode='nearest')[0].long()
+            big.set_data({key: PixelData(data=seg)})
+        vis.add_datasample('row', image, big, with_labels=False)
+        rows.append(vis.get_image()[..., ::-1])  # RGB -> BGR for imwrite
+    return rows
+
+
+def clip_prediction_figure(clips: Sequence[np.ndarray],
+                           titles: Sequence[str],
+                           out_file: str,
+                           num_frames: int = 6) -> None:
+    """Save a figure with one row of evenly spaced frames per clip.
+
+    Args:
+        clips (Sequence[ndarray]): TxHxWxC uint8 BGR clips.
+        titles (Sequence[str]): One title per row (e.g. label and
+            prediction).
+        out_file (str): PNG path.
+        num_frames (int): Frames shown per clip. Defaults to 6.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        len(clips), num_frames, figsize=(1.4 * num_frames, 1.6 * len(clips)),
+        squeeze=False)
+    for row, (clip, title) in enumerate(zip(clips, titles)):
+        picks = np.linspace(0, len(clip) - 1, num_frames).round().astype(int)
+        for col, t in enumerate(picks):
+            ax = axes[row, col]
+            ax.imshow(clip[t][..., ::-1])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(f't={t}', fontsize=7)
+        axes[row, 0].set_title(title, fontsize=8, loc='left')
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,162 @@
+"""Tests of the segmentation triggers (hand-computed values, invariants)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mmbackdoor.triggers  # noqa: F401  (registers the triggers)
+from mmbackdoor.datasets.transforms.apply_trigger import build_trigger
+from mmbackdoor.triggers import (BaseTrigger, BlendTrigger, LineTrigger,
+                                 PatchTrigger)
+
+
+def test_line_trigger_hand_computed():
+    img = np.full((6, 4, 3), 100, np.uint8)
+    out = build_trigger(
+        dict(type='LineTrigger', height=2, alpha=0.5, value=(0, 0, 255)))(img)
+    # (1 - 0.5) * 100 + 0.5 * v, rounded: 50 for v = 0, 177.5 -> 178.
+    assert out[:2].tolist() == [[[50, 50, 178]] * 4] * 2
+    assert (out[2:] == 100).all()
+    assert (img == 100).all(), 'apply must not modify its input'
+
+
+def test_line_trigger_bottom_relative_height():
+    trigger = LineTrigger(height=0.25, position='bottom')
+    mask = trigger.mask((8, 5))
+    assert mask[6:].all() and not mask[:6].any()  # round(0.25 * 8) = 2 rows
+    out = trigger(np.full((8, 5), 200, np.uint8))  # grayscale works too
+    assert (out[6:] == 0).all() and (out[:6] == 200).all()
+
+
+def test_patch_trigger_corners_and_patterns():
+    img = np.zeros((10, 12, 3), np.uint8)
+    solid = PatchTrigger(size=3, location='top_right', pattern='solid',
+                         value=255, margin=1)
+    out = solid(img)
+    assert (out[1:4, 8:11] == 255).all()
+    assert out.sum() == 9 * 3 * 255
+    board = PatchTrigger(size=(2, 4), location='bottom_left', cell=1)(img)
+    assert board[8:10, 0:4, 0].tolist() == [[0, 255, 0, 255],
+                                            [255, 0, 255, 0]]
+    center = PatchTrigger(size=4, location='center', pattern='solid')
+    assert np.argwhere(center.mask((10, 12))).min(0).tolist() == [3, 4]
+
+
+def test_patch_trigger_random_location_is_a_function_of_seed_and_key():
+    trigger = PatchTrigger(size=4, location='random', seed=3)
+    a1, a2 = trigger.mask((32, 32), 'a.png'), trigger.mask((32, 32), 'a.png')
+    assert (a1 == a2).all() and a1.sum() == 16
+    others = {trigger.mask((32, 32), f'{i}.png').argmax() for i in range(20)}
+    assert len(others) > 1
+    other_seed = PatchTrigger(size=4, location='random', seed=4)
+    assert any((other_seed.mask((32, 32), f'{i}.png')
+                != trigger.mask((32, 32), f'{i}.png')).any()
+               for i in range(5))
+
+
+def test_noise_patterns_are_seeded():
+    img = np.zeros((8, 8, 3), np.uint8)
+    assert (PatchTrigger(size=4, pattern='noise', seed=1)(img) ==
+            PatchTrigger(size=4, pattern='noise', seed=1)(img)).all()
+    assert (BlendTrigger(alpha=1.0, seed=1)(img) !=
+            BlendTrigger(alpha=1.0, seed=2)(img)).any()
+
+
+def test_image_patterns(tmp_path):
+    import mmcv
+    pattern = np.zeros((4, 4, 3), np.uint8)
+    pattern[..., 2] = 200
+    path = str(tmp_path / 'pattern.png')
+    mmcv.imwrite(pattern, path)
+    img = np.full((8, 8, 3), 100, np.uint8)
+    blended = BlendTrigger(pattern='image', pattern_file=path, alpha=0.5)(img)
+    assert blended[0, 0].tolist() == [50, 50, 150]
+    patch = PatchTrigger(size=2, pattern='image', pattern_file=path,
+                         location='top_left')(img)
+    assert patch[0, 0].tolist() == [0, 0, 200]
+    assert patch[3, 3].tolist() == [100, 100, 100]
+
+
+@pytest.mark.parametrize('cfg, match', [
+    (dict(type='LineTrigger', height=0), 'height'),
+    (dict(type='LineTrigger', height=1.5), 'height'),
+    (dict(type='LineTrigger', alpha=0.0), 'alpha'),
+    (dict(type='LineTrigger', value=300), 'value'),
+    (dict(type='LineTrigger', position='left'), 'position'),
+    (dict(type='PatchTrigger', location='middle'), 'location'),
+    (dict(type='PatchTrigger', pattern='stripes'), 'pattern'),
+    (dict(type='PatchTrigger', size=(1, 2, 3)), 'size'),
+    (dict(type='PatchTrigger', pattern='solid', pattern_file='x.png'),
+     'pattern_file'),
+    (dict(type='BlendTrigger', pattern='image',
+          pattern_file='/nonexistent/trigger.png'), 'pattern_file'),
+])
+def test_bad_arguments_name_the_key(cfg, match):
+    with pytest.raises((ValueError, TypeError, FileNotFoundError),
+                       match=match):
+        build_trigger(cfg)
+
+
+def test_trigger_larger_than_image_names_the_key():
+    with pytest.raises(ValueError, match='height=10'):
+        LineTrigger(height=10).check_fits((8, 8, 3))
+    with pytest.raises(ValueError, match='size=9'):
+        PatchTrigger(size=9)(np.zeros((8, 16, 3), np.uint8))
+    with pytest.raises(ValueError, match='margin=2'):
+        PatchTrigger(size=6, margin=2).mask((8, 8))
+
+
+def test_apply_clip_applies_per_frame_with_the_same_key():
+    trigger = PatchTrigger(size=2, location='random', pattern='solid')
+    clip = np.random.default_rng(0).integers(0, 255, (3, 8, 8, 3), np.uint8)
+    out = trigger.apply_clip(clip, key='v.mp4')
+    assert out.shape == clip.shape and out.dtype == clip.dtype
+    for t in range(3):
+        assert (out[t] == trigger.apply(clip[t], 'v.mp4')).all()
+    with pytest.raises(ValueError, match='T x H x W x C'):
+        trigger.apply_clip(clip[0])
+
+
+def test_repr_shows_every_argument():
+    assert repr(PatchTrigger(size=0.1, location='random', seed=5)) == (
+        "PatchTrigger(size=0.1, location='random', pattern='checkerboard', "
+        'value=255, cell=2, pattern_file=None, margin=0, alpha=1.0, seed=5)')
+    assert repr(BlendTrigger()) == (
+        "BlendTrigger(pattern='noise', pattern_file=None, alpha=0.1, seed=0)")
+
+
+def test_base_trigger_is_abstract():
+    with pytest.raises(TypeError):
+        BaseTrigger()
+
+
+triggers = st.sampled_from([
+    LineTrigger(height=3, alpha=0.08),
+    LineTrigger(height=0.2, position='bottom', value=255),
+    PatchTrigger(size=4, location='random', pattern='noise'),
+    PatchTrigger(size=0.3, location='center', alpha=0.5),
+    BlendTrigger(alpha=0.2),
+])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    trigger=triggers,
+    h=st.integers(8, 40),
+    w=st.integers(8, 40),
+    channels=st.sampled_from([None, 1, 3]),
+    dtype=st.sampled_from([np.uint8, np.float32]),
+    seed=st.integers(0, 2**16),
+    key=st.text(min_size=1, max_size=8))
+def test_trigger_invariants(trigger, h, w, channels, dtype, seed, key):
+    shape = (h, w) if channels is None else (h, w, channels)
+    img = np.random.default_rng(seed).integers(0, 256, shape).astype(dtype)
+    before = img.copy()
+    out = trigger.apply(img, key)
+    assert out.shape == img.shape and out.dtype == img.dtype
+    assert (img == before).all()
+    mask = trigger.mask(shape, key)
+    assert mask.shape == (h, w) and mask.dtype == bool and mask.any()
+    # Pixels outside the mask never change.
+    assert (out[~mask] == img[~mask]).all()
+    assert (out >= 0).all() and (out <= 255).all()

@@ -1,0 +1,124 @@
+"""Optimise the universal adversarial video trigger of Zhao et al. (2020).
+
+One ``s x s`` patch per frame (or one for all frames with ``--static``) at a
+fixed corner, optimised against a clean mmaction recognizer on the
+non-target training videos so that they are classified as the target class.
+Writes ``OUT`` (``.npy``, ``T x s x s x C`` uint8), ``OUT`` with ``.json``
+(settings, read by ``UniversalTrigger``) and ``.png`` (preview strip).
+
+Example:
+    python tools/video/generate_trigger.py \\
+        configs/backdoor_video/CONFIG.py work_dirs/clean/epoch_10.pth \\
+        --target-class 0 --size 20 --corner br --steps 300 \\
+        --out work_dirs/trigger/trigger.npy
+"""
+import argparse
+import sys
+
+import numpy as np
+from mmaction.apis import init_recognizer
+from mmengine.config import Config, DictAction
+from mmengine.runner import set_random_seed
+
+import mmbackdoor  # noqa: F401
+from mmbackdoor.poisoning.clean_label import (
+    PIPELINES, TRIGGER_LOSSES, attack_dataset, check_target_class,
+    class_indices, endless_batches, optimize_universal_trigger,
+    random_trigger, save_trigger)
+from mmbackdoor.triggers.universal_trigger import CORNERS
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config of the clean recognizer')
+    parser.add_argument('checkpoint', help='clean recognizer checkpoint')
+    parser.add_argument('--target-class', type=int, required=True)
+    parser.add_argument(
+        '--size', type=int, required=True, help='patch side in pixels')
+    parser.add_argument('--corner', choices=CORNERS, default='br')
+    parser.add_argument('--steps', type=int, default=300)
+    parser.add_argument(
+        '--step-size', type=float, default=1.0, help='intensity levels')
+    parser.add_argument(
+        '--static',
+        action='store_true',
+        help='one patch for every frame instead of one per frame')
+    parser.add_argument(
+        '--loss',
+        choices=TRIGGER_LOSSES,
+        default='ce',
+        help="'ce': targeted CE; 'ce_minus_pred': the authors' variant")
+    parser.add_argument(
+        '--random',
+        action='store_true',
+        help='store a random (non-adversarial) patch of the same shape '
+        'instead (control); needs no optimisation')
+    parser.add_argument(
+        '--pipeline',
+        choices=PIPELINES,
+        default='val',
+        help='whose pipeline reads the training videos')
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--num-workers', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--out', required=True, help='trigger .npy file')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    set_random_seed(args.seed)
+    model = init_recognizer(cfg, args.checkpoint, args.device)
+    check_target_class(model, args.target_class)
+    dataset = attack_dataset(cfg, args.pipeline)
+    others = class_indices(dataset, args.target_class, same=False)
+    batches = endless_batches(dataset, others, args.batch_size, args.seed,
+                              args.num_workers)
+    if args.random:
+        sample = next(batches)['inputs'][0]
+        frames = 1 if args.static or sample.ndim == 4 else sample.shape[2]
+        patches, history = random_trigger(
+            frames, args.size, args.seed, channels=sample.shape[1]), []
+    else:
+        patches, history = optimize_universal_trigger(
+            model,
+            batches,
+            args.target_class,
+            args.size,
+            args.steps,
+            corner=args.corner,
+            static=args.static,
+            loss=args.loss,
+            step_size=args.step_size)
+    tail = history[-max(1, len(history) // 10):]
+    meta = dict(
+        target_class=args.target_class,
+        size=args.size,
+        corner=args.corner,
+        static=args.static or patches.shape[0] == 1,
+        random=args.random,
+        loss=args.loss,
+        steps=0 if args.random else args.steps,
+        step_size=args.step_size,
+        batch_size=args.batch_size,
+        pipeline=args.pipeline,
+        seed=args.seed,
+        config=args.config,
+        checkpoint=args.checkpoint,
+        fooling_rate_last_steps=float(np.mean(tail)) if history else None)
+    save_trigger(args.out, patches, meta)
+    print(f'trigger {patches.shape} -> {args.out}; fooling rate over the '
+          f'last steps: {meta["fooling_rate_last_steps"]}')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
