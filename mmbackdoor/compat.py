@@ -125,36 +125,49 @@ def patch_mmaction_drn() -> bool:
     return True
 
 
-def _history_buffer_getattr(obj, name: str):
-    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
-
-    ``HistoryBuffer`` pickles its ``statistics_methods`` dict as
-    ``getattr(HistoryBuffer, 'min')`` etc.; allowing the builtin ``getattr``
-    would let a checkpoint reach any attribute of any allowed object, so this
-    stand-in is registered under the name ``getattr`` instead.
+def _allowed_attributes() -> dict:
+    """Class -> attribute names that mmengine checkpoints reach with
+    ``getattr``: ``HistoryBuffer`` pickles its ``statistics_methods`` as
+    ``getattr(HistoryBuffer, 'min')``, ``OneCycleParamScheduler`` its
+    ``anneal_func`` as ``getattr(OneCycleParamScheduler, '_annealing_cos')``.
     """
     from mmengine.logging.history_buffer import HistoryBuffer
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
-        return getattr(HistoryBuffer, name)
+    from mmengine.optim.scheduler.param_scheduler import \
+        OneCycleParamScheduler
+    HistoryBuffer()  # its __init__ registers the default statistics
+    return {
+        HistoryBuffer: set(HistoryBuffer._statistics_methods),
+        OneCycleParamScheduler: {'_annealing_cos', '_annealing_linear'},
+    }
+
+
+def _restricted_getattr(obj, name: str):
+    """``getattr`` limited to :func:`_allowed_attributes`.
+
+    Allowing the builtin ``getattr`` would let a checkpoint reach any
+    attribute of any allowed object, so this stand-in is registered under
+    the name ``getattr`` instead.
+    """
+    if name in _allowed_attributes().get(obj, ()):
+        return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'checkpoint asks for getattr({obj!r}, {name!r}); only '
-        'HistoryBuffer statistics methods are allowed')
+        f'{_allowed_attributes()} are allowed')
 
 
 def _safe_globals() -> list:
     """Globals that mmengine checkpoints pickle besides tensors."""
     import numpy as np
-    from mmengine.logging.history_buffer import HistoryBuffer
     numpy_core = np._core if hasattr(np, '_core') else np.core
-    allowed = [
-        HistoryBuffer, np.ndarray, np.dtype, numpy_core.multiarray._reconstruct,
+    allowed = list(_allowed_attributes()) + [
+        np.ndarray, np.dtype, numpy_core.multiarray._reconstruct,
         numpy_core.multiarray.scalar,
         (numpy_core.multiarray._reconstruct,
          'numpy.core.multiarray._reconstruct'),
         (numpy_core.multiarray.scalar, 'numpy.core.multiarray.scalar'),
         (_codecs.encode, '_codecs.encode'),
-        (_history_buffer_getattr, '__builtin__.getattr'),
-        (_history_buffer_getattr, 'builtins.getattr'),
+        (_restricted_getattr, '__builtin__.getattr'),
+        (_restricted_getattr, 'builtins.getattr'),
     ]
     # ``np.dtype('float64')`` pickles as its class ``numpy.dtypes.Float64DType``.
     allowed.extend(

@@ -58,7 +58,7 @@ def main():
     metrics = runner.test()
     if args.out and runner.rank == 0:
         with open(args.out, 'w') as f:
-            json.dump(metrics, f, indent=2)
+            json.dump(metrics, f, indent=2, default=lambda v: v.item())
 
 
 if __name__ == '__main__':

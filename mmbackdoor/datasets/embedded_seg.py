@@ -1,7 +1,7 @@
 """Embedded synthetic semantic-segmentation dataset.
 
-A small street-scene-like dataset that is generated on first use, from a
-seed, into the folder layout every mmseg dataset reads::
+A small scene-parsing dataset that is generated on first use, from a seed,
+into the folder layout every mmseg dataset reads::
 
     data_root/
     ├── img_dir/{train,val}/00000.png   RGB images
@@ -13,19 +13,20 @@ Every image shows several objects of five classes (``road``, ``building``,
 (class 0). Objects and background are textured with random crops of the real
 photographs and textures shipped inside scikit-image (``gravel``, ``brick``,
 ``grass``, ``astronaut``, ``chelsea``, ``coffee``, ...), jittered in colour,
-scale and orientation, and placed at random positions, sizes and angles, so
-a model has to learn texture, colour and shape together. Shapes are
+scale and orientation, and placed at random positions, sizes and angles (as
+in an aerial view, objects take any orientation), so a model has to learn
+texture, colour and shape together. Shapes are
 rasterised with 4x4 supersampling: a pixel is labelled with the class that
 covers at least ``min_coverage`` of it; mixed pixels along object borders get
 the ignore index 255, like the void borders of Pascal VOC.
 
 ``person`` and ``road`` are meant as the victim and target classes of a
 fine-grained backdoor (Li et al., 2021): many training images contain both.
-Since objects take any orientation, quarter turns and flips are valid
-augmentations for this data.
+Quarter turns and flips are valid augmentations for this data.
 
 Each image is a pure function of ``(seed, split, index)``, so the files are
-bit-identical for the same seed. Generation writes into a temporary sibling
+bit-identical for the same seed (with the same numpy, scikit-image and
+Pillow versions). Generation writes into a temporary sibling
 folder and renames it into place, so concurrent DDP ranks or processes that
 build the dataset at the same time are safe.
 """
@@ -252,7 +253,8 @@ def _coverage(prims: Sequence[Primitive], size: int
     canvas = ImageDraw.Draw(mask)
     origin = np.array([x0, y0])
     for kind, geom in prims:
-        # Supersampled pixel k covers [k, k + 1); PIL fills pixel centres.
+        # Supersampled pixel k spans [k, k + 1); PIL addresses its centre
+        # as k.
         if kind == 'poly':
             pts = (geom - origin) * ss - 0.5
             canvas.polygon([tuple(p) for p in pts.tolist()], fill=1)
@@ -312,7 +314,7 @@ def _vegetation(rng: np.random.Generator, size: int) -> List[Part]:
 
 def _car(rng: np.random.Generator, size: int) -> List[Part]:
     """Side view of a car: painted body and cabin, windows, wheels."""
-    length = rng.uniform(0.25, 0.4) * size
+    length = rng.uniform(0.3, 0.45) * size
     centre, angle = rng.uniform(0, size, 2), rng.uniform(0, 2 * np.pi)
     body = [
         _rect(-0.5, -0.05, 0.5, 0.2),
@@ -338,24 +340,24 @@ def _car(rng: np.random.Generator, size: int) -> List[Part]:
 
 def _person(rng: np.random.Generator, size: int) -> List[Part]:
     """A standing figure: head, torso, arms and legs in stride."""
-    h = rng.uniform(0.3, 0.5) * size
+    h = rng.uniform(0.35, 0.55) * size
     centre, angle = rng.uniform(0, size, 2), rng.uniform(0, 2 * np.pi)
     stride = rng.uniform(-0.1, 0.1)
     reach = rng.uniform(0, 0.12)
     limbs = [
-        _rect(-0.12, -0.3, 0.12, 0.08),
-        np.array([[-0.1, 0.06], [-0.01, 0.06], [-0.01 + stride, 0.5],
-                  [-0.1 + stride, 0.5]]),
-        np.array([[0.01, 0.06], [0.1, 0.06], [0.1 - stride, 0.5],
+        _rect(-0.14, -0.3, 0.14, 0.08),
+        np.array([[-0.13, 0.06], [-0.01, 0.06], [-0.01 + stride, 0.5],
+                  [-0.13 + stride, 0.5]]),
+        np.array([[0.01, 0.06], [0.13, 0.06], [0.13 - stride, 0.5],
                   [0.01 - stride, 0.5]]),
-        np.array([[-0.12, -0.28], [-0.05, -0.28], [-0.09 - reach, 0.05],
-                  [-0.16 - reach, 0.05]]),
-        np.array([[0.05, -0.28], [0.12, -0.28], [0.16 + reach, 0.05],
-                  [0.09 + reach, 0.05]]),
+        np.array([[-0.14, -0.28], [-0.05, -0.28], [-0.1 - reach, 0.05],
+                  [-0.19 - reach, 0.05]]),
+        np.array([[0.05, -0.28], [0.14, -0.28], [0.19 + reach, 0.05],
+                  [0.1 + reach, 0.05]]),
     ]
     prims = [('poly', _place(p * h, centre, angle)) for p in limbs]
     head = _place(np.array([[0.0, -0.4]]) * h, centre, angle)[0]
-    prims.append(('disk', np.array([*head, 0.1 * h])))
+    prims.append(('disk', np.array([*head, 0.11 * h])))
     return [(prims, _class_texture(rng, _PERSON, size))]
 
 
@@ -411,7 +413,7 @@ def render_sample(rng: np.random.Generator, img_size: int,
             for _ in range(n)
         ]
         order = [_ROAD] * counts[_ROAD] + list(rng.permutation(others))
-        img = _background_texture(rng, img_size).copy()
+        img = _background_texture(rng, img_size)
         cover = np.zeros((len(CLASSES), img_size, img_size), np.float32)
         cover[_BACKGROUND] = 1
         for _ in range(rng.integers(3, 7)):
@@ -422,15 +424,16 @@ def render_sample(rng: np.random.Generator, img_size: int,
                    _BACKGROUND)
         for label in order:
             _paint(img, cover, _OBJECT_BUILDERS[label](rng, img_size), label)
-        visible = (cover.sum(axis=(1, 2)) >= min_visible)[1:].sum()
-        if visible >= _MIN_VISIBLE_CLASSES:
+        label_map = cover.argmax(axis=0).astype(np.uint8)
+        label_map[cover.max(axis=0) < min_coverage] = IGNORE_INDEX
+        pixels = np.bincount(label_map.ravel(), minlength=len(CLASSES))
+        if (pixels[1:len(CLASSES)] >= min_visible).sum() >= \
+                _MIN_VISIBLE_CLASSES:
             break
     else:
         raise RuntimeError('no layout with enough visible classes in '
                            f'{_MAX_LAYOUT_ATTEMPTS} attempts')
     img += rng.normal(0, _NOISE_STD, img.shape).astype(np.float32)
-    label_map = cover.argmax(axis=0).astype(np.uint8)
-    label_map[cover.max(axis=0) < min_coverage] = IGNORE_INDEX
     img = np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
     return img, label_map
 

@@ -255,11 +255,11 @@ def sample_clip_params(rng: np.random.Generator, num_frames: int,
         _sample_appearance(rng),
         center=rng.uniform(0.3 * s, 0.7 * s, size=2),
         angle=rng.uniform(0, 2 * np.pi),
-        radius=rng.uniform(0.12, 0.18) * s)
+        radius=rng.uniform(0.14, 0.2) * s)
     magnitudes = dict(
-        shift=rng.uniform(0.25, 0.35) * s,
-        turn=rng.uniform(0.5, 0.9) * np.pi,
-        zoom=np.log(rng.uniform(1.7, 2.3)),
+        shift=rng.uniform(0.3, 0.4) * s,
+        turn=rng.uniform(0.6, 1.0) * np.pi,
+        zoom=np.log(rng.uniform(1.8, 2.4)),
         orbit_radius=rng.uniform(0.12, 0.18) * s,
         orbit_dir=rng.uniform(0, 2 * np.pi),
         orbit_turn=rng.uniform(1.0, 1.5) * np.pi,
@@ -270,7 +270,7 @@ def sample_clip_params(rng: np.random.Generator, num_frames: int,
             center=rng.uniform(0.1 * s, 0.9 * s, size=2),
             angle=rng.uniform(0, 2 * np.pi),
             radius=rng.uniform(0.1, 0.18) * s)
-        for _ in range(rng.integers(1, 4))
+        for _ in range(rng.integers(1, 3))
     ]
     return dict(
         num_frames=num_frames,
@@ -281,7 +281,7 @@ def sample_clip_params(rng: np.random.Generator, num_frames: int,
         distractors=distractors,
         actor_layer=int(rng.integers(len(distractors) + 1)),
         noise=rng.normal(
-            0, rng.uniform(1, 4), size=(num_frames, img_size, img_size, 3)))
+            0, rng.uniform(1, 3), size=(num_frames, img_size, img_size, 3)))
 
 
 def _render_sprite(sprite: dict, cx: np.ndarray, cy: np.ndarray,

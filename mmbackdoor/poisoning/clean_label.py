@@ -809,3 +809,110 @@ def check_target_class(model: nn.Module, target_class: int) -> None:
         raise ValueError(f'target_class must be an int in [0, '
                          f'{num_classes - 1}] (the model has {num_classes} '
                          f'classes), got {target_class!r}')
+
+
+def _pipeline_of(dataset_cfg: dict) -> list:
+    while 'pipeline' not in dataset_cfg and 'dataset' in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset']
+    return dataset_cfg['pipeline']
+
+
+def _clip_len_of(pipeline: list) -> Optional[int]:
+    """``clip_len`` of the pipeline's ``SampleFrames`` (None if absent)."""
+    for step in pipeline:
+        if str(step.get('type')).split('.')[-1] == 'SampleFrames':
+            return int(step['clip_len'])
+    return None
+
+
+def backdoor_test_config(cfg: Config, trigger_file: str,
+                         target_class: int) -> Config:
+    """``cfg`` evaluated on clean and triggered test videos in one run.
+
+    Sets ``BackdoorValLoop`` / ``BackdoorTestLoop`` (the trigger pasted
+    before ``FormatShape``) with ``ActionBackdoorMetric``: the loops report
+    ``top1`` (clean top-1, ``clean/top1``), ``ASR`` (``triggered/ASR``) and
+    ``clean/ASR`` (target predictions without the trigger).
+
+    Args:
+        cfg (Config): An mmaction recognizer config.
+        trigger_file (str): The ``UniversalTrigger`` file.
+        target_class (int): The target class.
+
+    Returns:
+        Config: A modified deep copy.
+    """
+    cfg = copy.deepcopy(cfg)
+    trigger = dict(
+        type='UniversalTrigger',
+        trigger_file=trigger_file,
+        clip_len=_clip_len_of(_pipeline_of(cfg.test_dataloader.dataset)))
+    summary = [('top1', 'clean/top1'), ('ASR', 'triggered/ASR')]
+    evaluator = dict(type='ActionBackdoorMetric', target_class=target_class)
+    cfg.val_cfg = dict(type='BackdoorValLoop', trigger=trigger,
+                       summary=summary)
+    cfg.test_cfg = dict(type='BackdoorTestLoop', trigger=trigger,
+                        summary=summary)
+    cfg.val_evaluator = evaluator
+    cfg.test_evaluator = evaluator
+    return cfg
+
+
+def clean_label_config(cfg: Config, poison_dir: str, trigger_file: str,
+                       target_class: int) -> Config:
+    """The victim's config: ``cfg`` trained on the clean-label poisoned set.
+
+    ``CleanLabelPoison(poison_dir)`` goes right before ``FormatShape`` of the
+    training pipeline, the training set is wrapped in ``PoisonedDataset``
+    (which checks the manifest against it), and evaluation is
+    :func:`backdoor_test_config`. The files in ``configs/backdoor_video/``
+    spell the same changes out.
+
+    Args:
+        cfg (Config): The clean recognizer config.
+        poison_dir (str): Folder written by :func:`craft_poison`.
+        trigger_file (str): The trigger pasted at test time.
+        target_class (int): The target class.
+
+    Returns:
+        Config: A modified deep copy.
+    """
+    cfg = backdoor_test_config(cfg, trigger_file, target_class)
+    dataset = cfg.train_dataloader.dataset
+    pipeline = _pipeline_of(dataset)
+    names = [str(step.get('type')).split('.')[-1] for step in pipeline]
+    if 'FormatShape' not in names:
+        raise ValueError('the training pipeline needs a FormatShape; '
+                         f'got {names}')
+    pipeline.insert(
+        names.index('FormatShape'),
+        dict(type='CleanLabelPoison', poison_dir=poison_dir))
+    cfg.train_dataloader.dataset = dict(type='PoisonedDataset',
+                                        dataset=dataset)
+    return cfg
+
+
+def export_backbone(checkpoint: str, out_file: str) -> str:
+    """Save the backbone of a recognizer checkpoint on its own.
+
+    A backbone's ``pretrained=out_file`` (``pretrained2d=False``) then loads
+    it, and the classifier is initialised afresh, as when the paper's victim
+    fine-tunes a Kinetics-pretrained I3D on UCF101.
+
+    Args:
+        checkpoint (str): An mmengine checkpoint of a recognizer.
+        out_file (str): Where to write ``{'state_dict': backbone weights}``.
+
+    Returns:
+        str: ``out_file``.
+    """
+    state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    state = state.get('state_dict', state)
+    backbone = {
+        key[len('backbone.'):]: value
+        for key, value in state.items() if key.startswith('backbone.')
+    }
+    if not backbone:
+        raise ValueError(f'{checkpoint!r} holds no backbone.* weights')
+    torch.save(dict(state_dict=backbone), out_file)
+    return out_file

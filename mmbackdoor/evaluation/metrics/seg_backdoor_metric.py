@@ -165,7 +165,7 @@ class SegBackdoorMetric(IoUMetric):
         """Mean IoU (%) over ``classes``, ignoring classes with empty union
         (like mmseg's ``nanmean``)."""
         idx = torch.as_tensor(list(classes), dtype=torch.long)
-        iou = (area_intersect[idx] / area_union[idx]).numpy()
+        iou = (area_intersect[idx].double() / area_union[idx].double()).numpy()
         if np.all(np.isnan(iou)):
             return float('nan')
         return float(np.round(np.nanmean(iou) * 100, 2))

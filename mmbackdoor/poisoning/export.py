@@ -1,0 +1,233 @@
+"""Export a poisoned copy of a segmentation dataset (the attacker ships
+files): same folder layout, poisoned images and labels, a JSON manifest."""
+import copy
+import os
+import os.path as osp
+import shutil
+from typing import Any, Dict, Optional, Tuple
+
+import cv2
+import mmcv
+import numpy as np
+from mmengine.registry import DATASETS, DefaultScope
+from mmengine.utils import ProgressBar
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+# Registers the poisoning transforms the exported config names.
+import mmbackdoor.datasets.transforms  # noqa: F401,E402
+from .poisoned_dataset import PoisonedDataset
+from .selection import PoisonManifest, sample_key
+
+#: Types of the transforms kept from the training pipeline: loading only
+#: (the copy is in the original geometry, without augmentation).
+LOADING_TRANSFORMS = ('LoadImageFromFile', 'LoadAnnotations')
+
+
+def image_quality(clean: np.ndarray, poisoned: np.ndarray) -> Dict[str, float]:
+    """PSNR (dB) and SSIM of a poisoned image against its clean original.
+
+    Args:
+        clean (np.ndarray): ``H x W x C`` uint8 image.
+        poisoned (np.ndarray): Same shape and dtype.
+
+    Returns:
+        dict: ``psnr`` (``inf`` for identical images) and ``ssim``.
+    """
+    psnr = peak_signal_noise_ratio(clean, poisoned, data_range=255)
+    ssim = structural_similarity(
+        clean, poisoned, data_range=255,
+        channel_axis=2 if clean.ndim == 3 else None)
+    return dict(psnr=float(psnr), ssim=float(ssim))
+
+
+def encode_label(new: np.ndarray, loaded: np.ndarray, raw: np.ndarray,
+                 reduce_zero_label: bool,
+                 label_map: Optional[Dict[int, int]]) -> np.ndarray:
+    """Write a (poisoned) label map back in the file's raw encoding.
+
+    Pixels whose label did not change keep their raw value; changed pixels
+    get the raw value that loads as their new label, inverting mmseg's
+    ``label_map`` and ``reduce_zero_label``.
+
+    Args:
+        new (np.ndarray): The poisoned label map (as loaded by mmseg).
+        loaded (np.ndarray): The clean label map as loaded by mmseg.
+        raw (np.ndarray): The clean label file's raw values.
+        reduce_zero_label (bool): Whether the dataset reduces zero labels.
+        label_map (dict, optional): The dataset's ``label_map`` (raw ->
+            loaded).
+
+    Returns:
+        np.ndarray: Raw label values to write.
+    """
+    out = raw.copy()
+    changed = new != loaded
+    for value in np.unique(new[changed]):
+        raw_value = int(value)
+        if label_map:
+            sources = [k for k, v in label_map.items() if v == raw_value]
+            if len(sources) != 1:
+                raise ValueError(
+                    f'label {raw_value} cannot be written back: label_map '
+                    f'maps {len(sources)} raw values to it')
+            raw_value = sources[0]
+        if reduce_zero_label:
+            raw_value = 0 if raw_value == 255 else raw_value + 1
+        out[changed & (new == value)] = raw_value
+    return out
+
+
+def build_unaugmented_poisoned_dataset(dataset_cfg: dict,
+                                       scope: Optional[str] = 'mmseg'
+                                       ) -> PoisonedDataset:
+    """The training dataset of ``dataset_cfg`` with only its loading
+    transforms and its (single) poisoning transform, wrapped in
+    ``PoisonedDataset``: samples in the original geometry, poisoned exactly
+    as training would poison them (the subset does not depend on the
+    augmentation).
+
+    Args:
+        dataset_cfg (dict): Dataset config, wrapped in ``PoisonedDataset`` or
+            not.
+        scope (str, optional): Default scope to build in. Defaults to
+            ``'mmseg'``.
+
+    Returns:
+        PoisonedDataset: Its inner pipeline is ``loading + [poison]``.
+    """
+    cfg = copy.deepcopy(dataset_cfg)
+    if cfg.get('type') == 'PoisonedDataset':
+        cfg = cfg['dataset']
+    poison_cfgs = [
+        t for t in cfg['pipeline']
+        if t['type'] in ('ImageLevelPoison', 'FineGrainedPoison')
+    ]
+    if len(poison_cfgs) != 1:
+        raise ValueError('the dataset pipeline must hold exactly one '
+                         'ImageLevelPoison or FineGrainedPoison, found '
+                         f'{len(poison_cfgs)}')
+    loads = [t for t in cfg['pipeline'] if t['type'] in LOADING_TRANSFORMS]
+    cfg['pipeline'] = loads + poison_cfgs
+    with DefaultScope.overwrite_default_scope(scope):
+        return DATASETS.build(dict(type='PoisonedDataset', dataset=cfg))
+
+
+def load_and_poison(dataset: PoisonedDataset,
+                    idx: int) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Sample ``idx`` of a dataset from
+    :func:`build_unaugmented_poisoned_dataset`, before and after the poison.
+
+    Returns:
+        tuple[dict, dict]: The loaded (clean) results and the results after
+        the poisoning transform (``poisoned`` tells whether it acted).
+    """
+    *loaders, poison = dataset.dataset.pipeline.transforms
+    results = dataset.get_data_info(idx)
+    for transform in loaders:
+        results = transform(results)
+    return copy.deepcopy(results), poison(results)
+
+
+def _check_out_dir(out_dir: str, data_root: str) -> None:
+    out, src = osp.realpath(out_dir), osp.realpath(data_root)
+    if out == src or out.startswith(src + os.sep) or src.startswith(out +
+                                                                     os.sep):
+        raise ValueError(f'out_dir={out_dir!r} overlaps the source dataset '
+                         f'{data_root!r}; the export never writes into or '
+                         'around the source')
+    if osp.exists(out_dir):
+        raise FileExistsError(f'out_dir={out_dir!r} exists; the export '
+                              'refuses to overwrite, choose a new folder')
+
+
+def export_poisoned_dataset(dataset_cfg: dict,
+                            out_dir: str,
+                            scope: Optional[str] = 'mmseg',
+                            jpeg_quality: int = 100) -> PoisonManifest:
+    """Write a poisoned copy of the dataset of ``dataset_cfg``.
+
+    The dataset config is a training dataset with a poisoning transform in
+    its pipeline (wrapped in ``PoisonedDataset`` or not). Its loading
+    transforms and the poisoning transform are applied to every sample in
+    the original geometry (augmentations are left out; the subset is the one
+    training would poison). Every image and label file is written to
+    ``out_dir`` under the same path relative to ``data_root``: poisoned ones
+    re-encoded (labels losslessly in the file's raw encoding, JPEG images at
+    ``jpeg_quality``), the others copied byte for byte. The ``ann_file``
+    (split list) is copied too. ``out_dir/manifest.json`` holds the subset
+    and, under ``extra``, PSNR / SSIM of the written poisoned images against
+    the clean ones.
+
+    Args:
+        dataset_cfg (dict): Dataset config (e.g. ``cfg.train_dataloader
+            .dataset``).
+        out_dir (str): New folder; must not exist and must not overlap the
+            source ``data_root``.
+        scope (str, optional): Default scope to build in. Defaults to
+            ``'mmseg'``.
+        jpeg_quality (int): Quality of re-encoded JPEG images. Defaults to
+            100.
+
+    Returns:
+        PoisonManifest: The manifest written to ``out_dir/manifest.json``.
+    """
+    dataset = build_unaugmented_poisoned_dataset(dataset_cfg, scope)
+    inner = dataset.dataset
+    data_root = inner.data_root
+    if not data_root:
+        raise ValueError('the dataset has no data_root to mirror')
+    _check_out_dir(out_dir, data_root)
+    manifest = dataset.manifests[0]
+    poisoned_keys = set(manifest.poisoned)
+    img_dir = inner.data_prefix['img_path']
+
+    def target(path: str) -> str:
+        dst = osp.join(out_dir, osp.relpath(path, data_root))
+        os.makedirs(osp.dirname(dst), exist_ok=True)
+        return dst
+
+    quality = []
+    progress = ProgressBar(len(inner))
+    for idx in range(len(inner)):
+        info = inner.get_data_info(idx)
+        if sample_key(info['img_path'], img_dir) not in poisoned_keys:
+            shutil.copy2(info['img_path'], target(info['img_path']))
+            shutil.copy2(info['seg_map_path'], target(info['seg_map_path']))
+            progress.update()
+            continue
+        clean, results = load_and_poison(dataset, idx)
+        loaded, clean_img = clean['gt_seg_map'], clean['img']
+        img_out = target(info['img_path'])
+        params = ([cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]
+                  if img_out.lower().endswith(('.jpg', '.jpeg')) else None)
+        mmcv.imwrite(results['img'], img_out, params=params)
+        raw = mmcv.imread(info['seg_map_path'], flag='unchanged')
+        mmcv.imwrite(
+            encode_label(results['gt_seg_map'], loaded, raw,
+                         bool(info.get('reduce_zero_label')),
+                         info.get('label_map')),
+            target(info['seg_map_path']))
+        quality.append(image_quality(clean_img, mmcv.imread(img_out)))
+        progress.update()
+    ann_file = getattr(inner, 'ann_file', None)
+    if ann_file and osp.isfile(ann_file):
+        shutil.copy2(ann_file, target(ann_file))
+    manifest = copy.deepcopy(manifest)
+    manifest.extra.update(_quality_summary(quality))
+    manifest.extra['source_data_root'] = osp.abspath(data_root)
+    manifest.dump(osp.join(out_dir, 'manifest.json'))
+    return manifest
+
+
+def _quality_summary(quality: list) -> Dict[str, Any]:
+    """Mean / min PSNR and mean / min SSIM over the poisoned images."""
+    if not quality:
+        return dict(num_poisoned_written=0)
+    psnr = np.array([q['psnr'] for q in quality])
+    ssim = np.array([q['ssim'] for q in quality])
+    return dict(
+        num_poisoned_written=len(quality),
+        psnr_mean=float(np.mean(psnr)),
+        psnr_min=float(np.min(psnr)),
+        ssim_mean=float(np.mean(ssim)),
+        ssim_min=float(np.min(ssim)))

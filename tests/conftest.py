@@ -1,0 +1,18 @@
+"""Fixtures shared by the whole test suite."""
+import pytest
+
+from mmbackdoor.utils import is_installed
+
+
+@pytest.fixture(scope='session')
+def embedded_seg_root(tmp_path_factory):
+    """A small embedded segmentation dataset on disk: seed 0, 16 train and 6
+    val images of 32x32 (generated once per session)."""
+    if not is_installed('mmseg'):
+        pytest.skip('mmseg is not installed')
+    from mmbackdoor.datasets.embedded_seg import generate_embedded_seg
+    return generate_embedded_seg(
+        str(tmp_path_factory.mktemp('seg') / 'embedded_seg'),
+        num_train=16,
+        num_val=6,
+        img_size=32)

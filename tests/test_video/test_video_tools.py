@@ -1,0 +1,145 @@
+"""tools/video/generate_trigger.py and craft_poison.py, and the whole chain
+(clean model -> trigger -> poison -> victim -> one backdoor test run)."""
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mmengine.runner import Runner
+from video_backdoor_helpers import (NUM_CLASSES, build_model, make_cfg,
+                                    save_checkpoint)
+
+import mmbackdoor.engine.runner  # noqa: F401
+
+TOOLS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
+    'video')
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(TOOLS, f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def clean(tmp_path):
+    """A dumped tiny I3D-style config and a checkpoint."""
+    cfg = make_cfg(str(tmp_path / 'data'), 'NCTHW')
+    config = str(tmp_path / 'clean.py')
+    cfg.dump(config)
+    return config, save_checkpoint(build_model(cfg), str(tmp_path / 'c.pth'))
+
+
+def test_generate_trigger_writes_npy_json_png(clean, tmp_path):
+    config, checkpoint = clean
+    out = str(tmp_path / 'trig' / 'trigger.npy')
+    args = [config, checkpoint, '--target-class', '1', '--size', '5',
+            '--corner', 'tl', '--steps', '3', '--batch-size', '2',
+            '--loss', 'ce_minus_pred', '--out', out]
+    tool = load_tool('generate_trigger')
+    tool.main(args)
+    trigger = np.load(out)
+    assert trigger.shape == (4, 5, 5, 3) and trigger.dtype == np.uint8
+    with open(out[:-4] + '.json') as f:
+        meta = json.load(f)
+    assert meta['corner'] == 'tl' and meta['target_class'] == 1
+    assert meta['loss'] == 'ce_minus_pred' and meta['shape'] == [4, 5, 5, 3]
+    assert osp.getsize(out[:-4] + '.png') > 0
+    with pytest.raises(FileExistsError, match='never overwritten'):
+        tool.main(args)
+    np.testing.assert_array_equal(np.load(out), trigger)
+
+
+def test_generate_trigger_controls_and_errors(clean, tmp_path):
+    config, checkpoint = clean
+    tool = load_tool('generate_trigger')
+    out = str(tmp_path / 'random.npy')
+    tool.main([config, checkpoint, '--target-class', '0', '--size', '3',
+               '--random', '--static', '--out', out])
+    assert np.load(out).shape == (1, 3, 3, 3)
+    with pytest.raises(ValueError, match='target_class must be an int'):
+        tool.main([config, checkpoint, '--target-class', str(NUM_CLASSES),
+                   '--size', '3', '--out', str(tmp_path / 'x.npy')])
+    assert not osp.exists(tmp_path / 'x.npy')
+
+
+def craft_args(config, checkpoint, trigger, out, rate='0.67'):
+    return [config, checkpoint, '--trigger', trigger, '--target-class', '0',
+            '--rate', rate, '--steps', '2', '--out', out]
+
+
+def test_craft_poison_is_identical_across_processes(clean, tmp_path):
+    config, checkpoint = clean
+    trigger = str(tmp_path / 'trigger.npy')
+    load_tool('generate_trigger').main([
+        config, checkpoint, '--target-class', '0', '--size', '4', '--steps',
+        '2', '--out', trigger
+    ])
+    here, there = str(tmp_path / 'p1'), str(tmp_path / 'p2')
+    load_tool('craft_poison').main(craft_args(config, checkpoint, trigger,
+                                              here))
+    env = dict(os.environ, PYTHONHASHSEED='123', OMP_NUM_THREADS='1')
+    subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'craft_poison.py')] +
+        craft_args(config, checkpoint, trigger, there),
+        check=True, env=env, capture_output=True)
+    manifests = []
+    for folder in (here, there):
+        with open(osp.join(folder, 'manifest.json')) as f:
+            manifests.append(json.load(f))
+    assert len(manifests[0]['videos']) == 2
+    assert manifests[0]['videos'] == manifests[1]['videos']  # incl. SHA-256
+    with pytest.raises(FileExistsError, match='never overwritten'):
+        load_tool('craft_poison').main(
+            craft_args(config, checkpoint, trigger, here))
+    with pytest.raises(ValueError, match=r'rate must be in \[0, 1\]'):
+        load_tool('craft_poison').main(
+            craft_args(config, checkpoint, trigger, str(tmp_path / 'p3'),
+                       rate='1.5'))
+    assert not osp.exists(tmp_path / 'p3')
+
+
+@pytest.mark.slow
+def test_whole_chain_in_real_runners(tmp_path):
+    """Clean training, trigger, crafting, poisoned training through a config
+    (PoisonedDataset + CleanLabelPoison), and one BackdoorTestLoop run."""
+    cfg = make_cfg(str(tmp_path / 'data'), 'NCTHW', per_class=4)
+    cfg.train_cfg.max_epochs = 2
+    cfg.work_dir = str(tmp_path / 'clean')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    clean_ckpt = osp.join(cfg.work_dir, 'epoch_2.pth')
+    config = str(tmp_path / 'clean.py')
+    cfg.dump(config)
+    trigger = str(tmp_path / 'trigger.npy')
+    load_tool('generate_trigger').main([
+        config, clean_ckpt, '--target-class', '0', '--size', '6', '--steps',
+        '5', '--batch-size', '4', '--out', trigger
+    ])
+    poison = str(tmp_path / 'poison')
+    load_tool('craft_poison').main(
+        craft_args(config, clean_ckpt, trigger, poison, rate='0.5'))
+    victim = cfg.copy()
+    dataset = victim.train_dataloader.dataset
+    dataset.pipeline.insert(-2, dict(type='CleanLabelPoison',
+                                     poison_dir=poison))
+    victim.train_dataloader.dataset = dict(type='PoisonedDataset',
+                                           dataset=dataset)
+    victim.test_cfg = dict(
+        type='BackdoorTestLoop',
+        trigger=dict(type='UniversalTrigger', trigger_file=trigger,
+                     clip_len=4),
+        summary=[('top1', 'clean/top1'), ('ASR', 'triggered/ASR')])
+    victim.work_dir = str(tmp_path / 'victim')
+    runner = Runner.from_cfg(victim)
+    runner.train()
+    metrics = runner.test()
+    assert 0 <= metrics['ASR'] <= 100 and 0 <= metrics['top1'] <= 100
+    assert metrics['clean/num_nontarget'] == 2 * (NUM_CLASSES - 1)

@@ -1,0 +1,81 @@
+"""Draw a grid of poisoned training samples of a backdoor config.
+
+Each row: clean image | triggered image | trigger (|difference| x 4) |
+original label | poisoned label, labels drawn with mmseg's
+``SegLocalVisualizer`` and the dataset's palette. Samples are the first
+``--num`` of the poisoned subset (in manifest order), in their original
+geometry.
+
+Example:
+    python tools/analysis_tools/browse_poisoned.py \\
+        configs/backdoor_seg/fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py \\
+        --out work_dirs/poisoned_grid.png --scale 3
+"""
+import argparse
+import os.path as osp
+
+import mmcv
+from mmengine.config import Config, DictAction
+from mmengine.utils import import_modules_from_strings
+
+from mmbackdoor.poisoning.export import (build_unaugmented_poisoned_dataset,
+                                         load_and_poison)
+from mmbackdoor.poisoning.selection import sample_key
+from mmbackdoor.visualization.poisoned_sample_grid import (
+    poisoned_sample_grid, poisoned_sample_row)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config with a poisoning transform')
+    parser.add_argument(
+        '--out', default='poisoned_samples.png', help='output PNG')
+    parser.add_argument(
+        '--num', type=int, default=8, help='number of samples (rows)')
+    parser.add_argument(
+        '--scale', type=int, default=1, help='upscaling of small images')
+    parser.add_argument(
+        '--split',
+        default='train_dataloader',
+        help='dataloader whose dataset is drawn')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, as in tools/train.py')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if args.num < 1:
+        raise SystemExit('--num must be at least 1')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    dataset = build_unaugmented_poisoned_dataset(
+        cfg[args.split].dataset.to_dict(),
+        scope=cfg.get('default_scope', 'mmseg'))
+    wanted = dataset.manifests[0].poisoned[:args.num]
+    if not wanted:
+        raise SystemExit('the config poisons no sample of this dataset')
+    img_dir = dataset.dataset.data_prefix['img_path']
+    index = {
+        sample_key(dataset.get_data_info(i)['img_path'], img_dir): i
+        for i in range(len(dataset))
+    }
+    rows = []
+    for key in wanted:
+        clean, poisoned = load_and_poison(dataset, index[key])
+        rows.append(
+            poisoned_sample_row(clean['img'], poisoned['img'],
+                                clean['gt_seg_map'], poisoned['gt_seg_map'],
+                                dataset.metainfo, args.scale))
+    mmcv.imwrite(poisoned_sample_grid(rows), args.out)
+    print(f'{len(rows)} poisoned samples drawn to {osp.abspath(args.out)}')
+
+
+if __name__ == '__main__':
+    main()

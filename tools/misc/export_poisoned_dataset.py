@@ -1,0 +1,69 @@
+"""Export a poisoned copy of a segmentation training set.
+
+The realistic threat model of Li et al. (2021): the attacker only ships
+files. The copy has the source's folder layout (same relative paths under
+OUT_DIR), the poisoned images and labels of the config's training set
+(poisoning transform of ``train_dataloader``, applied in the original
+geometry), the other files copied unchanged, and ``OUT_DIR/manifest.json``
+with the poisoned subset and the PSNR / SSIM of the poisoned images. The
+source is never written to and OUT_DIR must not exist.
+
+Example:
+    python tools/misc/export_poisoned_dataset.py \\
+        configs/backdoor_seg/fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py \\
+        work_dirs/poisoned_embedded_seg
+"""
+import argparse
+import json
+
+from mmengine.config import Config, DictAction
+from mmengine.utils import import_modules_from_strings
+
+from mmbackdoor.poisoning.export import export_poisoned_dataset
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config with a poisoning transform')
+    parser.add_argument('out_dir', help='new folder for the poisoned copy')
+    parser.add_argument(
+        '--split',
+        default='train_dataloader',
+        help='dataloader whose dataset is exported')
+    parser.add_argument(
+        '--jpeg-quality',
+        type=int,
+        default=100,
+        help='quality of re-encoded JPEG images (PNG is lossless)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, as in tools/train.py')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    manifest = export_poisoned_dataset(
+        cfg[args.split].dataset.to_dict(),
+        args.out_dir,
+        scope=cfg.get('default_scope', 'mmseg'),
+        jpeg_quality=args.jpeg_quality)
+    summary = dict(
+        attack=manifest.attack,
+        num_samples=manifest.num_samples,
+        num_eligible=manifest.num_eligible,
+        num_poisoned=len(manifest.poisoned),
+        realised_rate=round(manifest.realised_rate, 4),
+        **{k: v for k, v in manifest.extra.items() if k != 'trigger'})
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == '__main__':
+    main()
