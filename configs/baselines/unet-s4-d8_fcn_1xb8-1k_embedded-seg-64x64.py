@@ -30,9 +30,12 @@ model = dict(
         channels=16,
         num_classes=6,
         norm_cfg=norm_cfg,
-        # PyTorch's default init of the classifier: mmseg's default
-        # Normal(std=0.01) kept this small from-scratch model near
-        # "all background" for much longer.
+        # The label maps have void borders (255): average over valid pixels.
+        loss_decode=dict(avg_non_ignore=True),
+        # PyTorch's default init of the classifier. With mmseg's default
+        # Normal(std=0.01) this from-scratch model learned much more slowly
+        # (val mIoU 34.4 / 75.5 after 250 / 1000 iterations, against
+        # 58.3 / 80.1; see README.md).
         init_cfg=None),
     auxiliary_head=None,
     test_cfg=dict(_delete_=True, mode='whole'))
@@ -57,8 +60,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)

@@ -84,8 +84,8 @@ _SOURCES: Dict[str, Tuple[Callable[[], np.ndarray], Tuple[float, ...]]] = {
     'brick': (skdata.brick, (0, 1, 0, 1)),
     'grass': (skdata.grass, (0, 1, 0, 1)),
     'astronaut': (skdata.astronaut, (0.05, 1, 0.1, 0.65)),
-    'motorcycle': (lambda: skdata.stereo_motorcycle()[0],
-                   (0.4, 0.95, 0.15, 0.8)),
+    'motorcycle':
+    (lambda: skdata.stereo_motorcycle()[0], (0.4, 0.95, 0.15, 0.8)),
     'rocket_sky': (skdata.rocket, (0, 0.5, 0.1, 0.35)),
     'chelsea': (skdata.chelsea, (0, 1, 0, 1)),
     'coffee': (skdata.coffee, (0, 1, 0, 1)),
@@ -103,8 +103,7 @@ _SOURCES: Dict[str, Tuple[Callable[[], np.ndarray], Tuple[float, ...]]] = {
 _BACKGROUND_SOURCES = ('chelsea', 'coffee', 'rocket', 'hubble', 'ihc',
                        'retina', 'moon', 'coins', 'clock', 'page', 'text',
                        'cell')
-_BUILDING_TINTS = ((0.78, 0.38, 0.28), (0.85, 0.75, 0.55), (0.68, 0.68,
-                                                            0.72))
+_BUILDING_TINTS = ((0.78, 0.38, 0.28), (0.85, 0.75, 0.55), (0.68, 0.68, 0.72))
 _LANE_COLOURS = ((0.92, 0.92, 0.92), (0.92, 0.8, 0.2))
 
 # A primitive is ('poly', (N, 2) array of x, y) or ('disk', (x, y, r)) in
@@ -189,8 +188,8 @@ def _class_texture(rng: np.random.Generator, label: int,
         tex = _luminance(_crop(rng, 'grass', size)) * tint * 1.4
     elif label == _CAR:
         paint = _random_hue_colour(rng, (0.5, 1.0), (0.5, 1.0))
-        tex = paint * (0.55 + 0.45 * _luminance(_crop(rng, 'motorcycle',
-                                                       size)))
+        tex = paint * (0.55 +
+                       0.45 * _luminance(_crop(rng, 'motorcycle', size)))
     else:
         tex = _crop(rng, 'astronaut', size)
     return _jitter(rng, tex)
@@ -206,8 +205,7 @@ def _background_texture(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ shapes
-def _place(points: np.ndarray, centre: np.ndarray,
-           angle: float) -> np.ndarray:
+def _place(points: np.ndarray, centre: np.ndarray, angle: float) -> np.ndarray:
     """Rotate local ``(x, y)`` points by ``angle`` and move them to
     ``centre``."""
     c, s = np.cos(angle), np.sin(angle)
@@ -226,8 +224,8 @@ def _star_polygon(rng: np.random.Generator, radius: float) -> np.ndarray:
     return np.stack([radii * np.cos(angles), radii * np.sin(angles)], -1)
 
 
-def _coverage(prims: Sequence[Primitive], size: int
-              ) -> Optional[Tuple[np.ndarray, Tuple[slice, slice]]]:
+def _coverage(prims: Sequence[Primitive],
+              size: int) -> Optional[Tuple[np.ndarray, Tuple[slice, slice]]]:
     """Fraction of each pixel covered by the union of ``prims``
     (``_SUPERSAMPLE`` x ``_SUPERSAMPLE`` samples per pixel), computed inside
     the primitives' bounding box.
@@ -274,18 +272,18 @@ def _road(rng: np.random.Generator, size: int) -> List[Part]:
     half = size * 1.5
     w0, w1 = rng.uniform(0.07, 0.16, 2) * size
     strip = np.array([[-half, -w0], [half, -w1], [half, w1], [-half, w0]])
-    parts = [([('poly', _place(strip, centre, angle))],
-              _class_texture(rng, _ROAD, size))]
+    parts = [([('poly', _place(strip, centre,
+                               angle))], _class_texture(rng, _ROAD, size))]
     if rng.random() < 0.6:
         dash, gap = rng.uniform(0.06, 0.1, 2) * size
         width = 0.012 * size
         starts = np.arange(-half, half, dash + gap) + rng.uniform(0, gap)
-        dashes = [('poly', _place(_rect(x, -width, x + dash, width), centre,
-                                  angle)) for x in starts]
+        dashes = [('poly',
+                   _place(_rect(x, -width, x + dash, width), centre, angle))
+                  for x in starts]
         colour = np.array(_LANE_COLOURS[rng.integers(len(_LANE_COLOURS))])
-        parts.append((dashes, _jitter(rng,
-                                      np.broadcast_to(colour,
-                                                      (size, size, 3)))))
+        parts.append(
+            (dashes, _jitter(rng, np.broadcast_to(colour, (size, size, 3)))))
     return parts
 
 
@@ -297,8 +295,8 @@ def _building(rng: np.random.Generator, size: int) -> List[Part]:
         w2, h2 = rng.uniform(0.08, 0.15, 2) * size
         prims.append(_rect(w - w2, h - 2 * h2, w + w2, h + h2 * 0.5))
     centre, angle = rng.uniform(0, size, 2), rng.uniform(0, 2 * np.pi)
-    return [([('poly', _place(p, centre, angle)) for p in prims],
-             _class_texture(rng, _BUILDING, size))]
+    return [([('poly', _place(p, centre, angle))
+              for p in prims], _class_texture(rng, _BUILDING, size))]
 
 
 def _vegetation(rng: np.random.Generator, size: int) -> List[Part]:
@@ -318,8 +316,7 @@ def _car(rng: np.random.Generator, size: int) -> List[Part]:
     centre, angle = rng.uniform(0, size, 2), rng.uniform(0, 2 * np.pi)
     body = [
         _rect(-0.5, -0.05, 0.5, 0.2),
-        np.array([[-0.3, -0.05], [0.25, -0.05], [0.15, -0.25], [-0.2,
-                                                                -0.25]])
+        np.array([[-0.3, -0.05], [0.25, -0.05], [0.15, -0.25], [-0.2, -0.25]])
     ]
     window = np.array([[-0.25, -0.08], [0.2, -0.08], [0.12, -0.21],
                        [-0.16, -0.21]])
@@ -329,10 +326,9 @@ def _car(rng: np.random.Generator, size: int) -> List[Part]:
         return 'poly', _place(p * length, centre, angle)
 
     glass = _jitter(rng, _crop(rng, 'rocket_sky', size) * 0.8)
-    tyre = _jitter(rng, 0.3 * _luminance(_crop(rng, 'gravel', size)) *
-                   np.ones(3))
-    disks = [('disk',
-              np.array([*_place(w[None, :2], centre, angle)[0], w[2]]))
+    tyre = _jitter(rng,
+                   0.3 * _luminance(_crop(rng, 'gravel', size)) * np.ones(3))
+    disks = [('disk', np.array([*_place(w[None, :2], centre, angle)[0], w[2]]))
              for w in wheels]
     return [([poly(p) for p in body], _class_texture(rng, _CAR, size)),
             ([poly(window)], glass), (disks, tyre)]
@@ -419,8 +415,8 @@ def render_sample(rng: np.random.Generator, img_size: int,
         for _ in range(rng.integers(3, 7)):
             radius = rng.uniform(0.1, 0.4) * img_size
             poly = _star_polygon(rng, radius) + rng.uniform(0, img_size, 2)
-            _paint(img, cover, [([('poly', poly)],
-                                 _background_texture(rng, img_size))],
+            _paint(img, cover,
+                   [([('poly', poly)], _background_texture(rng, img_size))],
                    _BACKGROUND)
         for label in order:
             _paint(img, cover, _OBJECT_BUILDERS[label](rng, img_size), label)

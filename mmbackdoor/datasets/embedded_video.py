@@ -158,8 +158,13 @@ SOURCE_CLASSES = ('move_up_left', 'move_up_right', 'move_down_left',
 
 
 @lru_cache(maxsize=None)
-def _texture(name: str) -> np.ndarray:
-    """A scikit-image sample image as a float32 RGB array in [0, 255]."""
+def _texture(name: str, level: int = 0) -> np.ndarray:
+    """Level ``level`` of a 2x2-mean pyramid of a scikit-image sample image,
+    as a float32 RGB array in [0, 255]."""
+    if level > 0:
+        img = _texture(name, level - 1)
+        h, w = img.shape[0] // 2, img.shape[1] // 2
+        return img[:2 * h, :2 * w].reshape(h, 2, w, 2, 3).mean(axis=(1, 3))
     import skimage.data
     img = np.asarray(getattr(skimage.data, name)(), dtype=np.float32)
     if img.ndim == 2:
@@ -182,6 +187,18 @@ def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return top * (1 - fy) + bottom * fy
 
 
+def _sample_texture(name: str, x: np.ndarray, y: np.ndarray, step: float,
+                    blur: int = 0) -> np.ndarray:
+    """Sample a texture at source pixel coordinates ``(x, y)`` whose output
+    pixels lie ``step`` source pixels apart, without aliasing: read the
+    pyramid level ``floor(log2(step))`` (plus ``blur`` levels of defocus)."""
+    level = int(np.floor(np.log2(max(step, 1.0)))) + blur
+    scale = 2.0**level
+    return _bilinear(
+        _texture(name, level), (x + 0.5) / scale - 0.5,
+        (y + 0.5) / scale - 0.5)
+
+
 def _shape_sdf(shape: str, aspect: float, qx: np.ndarray,
                qy: np.ndarray) -> np.ndarray:
     """Approximate signed distance (negative inside, in units of the object
@@ -202,33 +219,50 @@ def _shape_sdf(shape: str, aspect: float, qx: np.ndarray,
     raise ValueError(f'shape must be one of {SHAPES}, got {shape!r}')
 
 
-def _sample_appearance(rng: np.random.Generator) -> dict:
-    """Draw a textured sprite: shape, texture crop and colour transform."""
+BG_BLUR = (0, 1)
+BG_CONTRAST = (0.6, 1.0)
+
+
+def _sample_sprite(rng: np.random.Generator, img_size: int,
+                   center_range: Tuple[float, float],
+                   radius_range: Tuple[float, float]) -> dict:
+    """Draw a textured sprite: shape, pose, texture crop and colour
+    transform; ranges are fractions of ``img_size``."""
     name = TEXTURE_NAMES[rng.integers(len(TEXTURE_NAMES))]
     h, w = _texture(name).shape[:2]
     half = rng.uniform(0.03, 0.08) * min(h, w)
+    radius = rng.uniform(*radius_range) * img_size
     return dict(
         shape=SHAPES[rng.integers(len(SHAPES))],
         aspect=rng.uniform(0.5, 0.85),
         texture=name,
         tex_center=(rng.uniform(half, w - half), rng.uniform(half, h - half)),
         tex_half=half,
+        # texture pixels per canvas pixel at the start pose
+        tex_step=half / radius,
         gain=rng.uniform(0.6, 1.4, size=3),
-        bias=rng.uniform(-40, 40, size=3))
+        bias=rng.uniform(-40, 40, size=3),
+        center=rng.uniform(*center_range, size=2) * img_size,
+        angle=rng.uniform(0, 2 * np.pi),
+        radius=radius)
 
 
 def _sample_background(rng: np.random.Generator, img_size: int) -> np.ndarray:
-    """A tinted random crop of a scikit-image photo or texture, resampled to
-    ``img_size`` squared (float32, may leave [0, 255] before clipping)."""
+    """A random crop of a scikit-image photo or texture, resampled to
+    ``img_size`` squared, possibly defocused, with random contrast and tint
+    (float32, may leave [0, 255] before clipping)."""
     name = TEXTURE_NAMES[rng.integers(len(TEXTURE_NAMES))]
-    img = _texture(name)
-    h, w = img.shape[:2]
+    h, w = _texture(name).shape[:2]
     side = rng.uniform(0.3, 0.7) * min(h, w)
+    step = side / img_size
+    grid = (np.arange(img_size) + 0.5) * step
     x0 = rng.uniform(0, w - side)
     y0 = rng.uniform(0, h - side)
-    grid = (np.arange(img_size) + 0.5) * side / img_size
-    crop = _bilinear(img, x0 + grid[None, :], y0 + grid[:, None])
-    return crop * rng.uniform(0.6, 1.2, size=3) + rng.uniform(-30, 30, size=3)
+    crop = _sample_texture(name, x0 + grid[None, :], y0 + grid[:, None], step,
+                           blur=int(rng.integers(BG_BLUR[0], BG_BLUR[1] + 1)))
+    mean = crop.mean(axis=(0, 1))
+    crop = mean + rng.uniform(*BG_CONTRAST) * (crop - mean)
+    return crop * rng.uniform(0.7, 1.2, size=3) + rng.uniform(-30, 30, size=3)
 
 
 def sample_clip_params(rng: np.random.Generator, num_frames: int,
@@ -251,11 +285,7 @@ def sample_clip_params(rng: np.random.Generator, num_frames: int,
     """
     s = float(img_size)
     background = _sample_background(rng, img_size)
-    actor = dict(
-        _sample_appearance(rng),
-        center=rng.uniform(0.3 * s, 0.7 * s, size=2),
-        angle=rng.uniform(0, 2 * np.pi),
-        radius=rng.uniform(0.14, 0.2) * s)
+    actor = _sample_sprite(rng, img_size, (0.3, 0.7), (0.14, 0.2))
     magnitudes = dict(
         shift=rng.uniform(0.3, 0.4) * s,
         turn=rng.uniform(0.6, 1.0) * np.pi,
@@ -265,11 +295,7 @@ def sample_clip_params(rng: np.random.Generator, num_frames: int,
         orbit_turn=rng.uniform(1.0, 1.5) * np.pi,
         amplitude=rng.uniform(0.12, 0.18) * s)
     distractors = [
-        dict(
-            _sample_appearance(rng),
-            center=rng.uniform(0.1 * s, 0.9 * s, size=2),
-            angle=rng.uniform(0, 2 * np.pi),
-            radius=rng.uniform(0.1, 0.18) * s)
+        _sample_sprite(rng, img_size, (0.1, 0.9), (0.1, 0.18))
         for _ in range(rng.integers(1, 3))
     ]
     return dict(
@@ -302,9 +328,9 @@ def _render_sprite(sprite: dict, cx: np.ndarray, cy: np.ndarray,
     sdf = _shape_sdf(sprite['shape'], sprite['aspect'], qx, qy)
     alpha = np.clip(0.5 - sdf * r, 0, 1)[..., None]
     tx, ty = sprite['tex_center']
-    color = _bilinear(
-        _texture(sprite['texture']), tx + sprite['tex_half'] * qx,
-        ty + sprite['tex_half'] * qy) * sprite['gain'] + sprite['bias']
+    color = _sample_texture(sprite['texture'], tx + sprite['tex_half'] * qx,
+                            ty + sprite['tex_half'] * qy,
+                            sprite['tex_step']) * sprite['gain'] + sprite['bias']
     return color, alpha
 
 

@@ -37,8 +37,8 @@ def corner_slices(height: int, width: int, size: int,
     """
     if corner not in CORNERS:
         raise ValueError(f'corner must be one of {CORNERS}, got {corner!r}')
-    rows = slice(0, size) if corner[0] == 't' else slice(height - size,
-                                                          height)
+    rows = (slice(0, size)
+            if corner[0] == 't' else slice(height - size, height))
     cols = slice(0, size) if corner[1] == 'l' else slice(width - size, width)
     return rows, cols
 
@@ -52,7 +52,7 @@ def load_trigger_array(trigger_file: str) -> np.ndarray:
     """Load and validate a stored trigger.
 
     Args:
-        trigger_file (str): ``.npy`` file of shape ``T x s x s x C``, ``uint8``.
+        trigger_file (str): ``.npy`` file, ``T x s x s x C`` ``uint8``.
 
     Returns:
         np.ndarray: The patches, ``T x s x s x C`` ``uint8``.

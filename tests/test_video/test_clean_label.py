@@ -154,9 +154,8 @@ def test_craft_poison_stores_enhanced_triggered_clips(setup, tmp_path, fmt):
         frames = frames.flatten(0, 1).permute(0, 2, 3, 1).numpy()
         clip = np.load(osp.join(out, entry['file']))
         assert clip.dtype == np.uint8 and clip.shape == frames.shape
-        np.testing.assert_array_equal(
-            clip[:, -3:, -3:], np.broadcast_to(patches[0], (len(clip), 3, 3,
-                                                             3)))
+        expected = np.broadcast_to(patches[0], (len(clip), 3, 3, 3))
+        np.testing.assert_array_equal(clip[:, -3:, -3:], expected)
         diff = np.abs(clip[:, :-3].astype(int) - frames[:, :-3])
         assert diff.max() <= 8 and diff.max() > 0
         assert entry['frame_inds'] == [

@@ -11,8 +11,7 @@ from mmengine.runner import Runner
 from video_backdoor_helpers import build_model, make_cfg, save_trigger_file
 
 from mmbackdoor.datasets.transforms import CleanLabelPoison
-from mmbackdoor.poisoning.clean_label import (attack_dataset, craft_poison,
-                                              load_manifest)
+from mmbackdoor.poisoning.clean_label import attack_dataset, craft_poison
 from mmbackdoor.triggers import UniversalTrigger
 
 

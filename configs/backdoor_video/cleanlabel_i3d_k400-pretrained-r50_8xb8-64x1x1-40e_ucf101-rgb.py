@@ -1,0 +1,63 @@
+# Clean-label backdoor on I3D / UCF101 (Zhao et al., CVPR 2020): the victim
+# fine-tunes the same Kinetics-400 I3D as the clean model on the training
+# set in which 30 % of the target class-0 videos were replaced by
+# adversarially enhanced clips carrying a 20 px per-frame trigger (labels
+# unchanged). One test run reports clean top-1 and the ASR on triggered
+# non-target videos. Create the trigger and the poison with the clean
+# config first (see README.md):
+#   tools/video/generate_trigger.py ... --size 20 --out {trigger_file}
+#   tools/video/craft_poison.py ... --rate 0.3 --out {poison_dir}
+_base_ = ['./i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-rgb.py']
+
+target_class = 0
+work = 'work_dirs/cleanlabel_i3d_ucf101'
+trigger_file = f'{work}/trigger.npy'
+poison_dir = f'{work}/poison'
+
+dataset_type = 'RawframeDataset'
+data_root = 'data/ucf101/rawframes'
+ann_file_train = 'data/ucf101/ucf101_train_split_1_rawframes.txt'
+clip_len = 64
+
+# The clean training pipeline with the stored poisoned clips swapped in
+# after the crop/flip, before FormatShape.
+train_pipeline = [
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
+         num_clips=1),
+    dict(type='RawFrameDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='MultiScaleCrop', input_size=224, scales=(1, 0.8),
+         random_crop=False, max_wh_scale_gap=0),
+    dict(type='Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='CleanLabelPoison', poison_dir=poison_dir),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='PoisonedDataset',  # checks the manifest against the dataset
+        dataset=dict(
+            type=dataset_type,
+            ann_file=ann_file_train,
+            data_prefix=dict(img=data_root),
+            pipeline=train_pipeline)))
+
+# Clean pass + triggered pass (ApplyTrigger before FormatShape) in one run.
+trigger = dict(
+    type='UniversalTrigger', trigger_file=trigger_file, clip_len=clip_len)
+backdoor_summary = [('top1', 'clean/top1'), ('ASR', 'triggered/ASR')]
+val_cfg = dict(
+    _delete_=True,
+    type='BackdoorValLoop',
+    trigger=trigger,
+    summary=backdoor_summary)
+test_cfg = dict(
+    _delete_=True,
+    type='BackdoorTestLoop',
+    trigger=trigger,
+    summary=backdoor_summary)
+val_evaluator = dict(
+    _delete_=True, type='ActionBackdoorMetric', target_class=target_class)
+test_evaluator = val_evaluator
