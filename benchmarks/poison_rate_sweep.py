@@ -29,9 +29,11 @@ from mmbackdoor.poisoning.experiment import (backdoor_experiment_config,
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
-    'fine_grained': 'configs/backdoor_seg/'
+    'fine_grained':
+    'configs/backdoor_seg/'
     'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
-    'image_level': 'configs/backdoor_seg/'
+    'image_level':
+    'configs/backdoor_seg/'
     'image-level_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
 }
 COLUMNS = ('CBA', 'PBA', 'ASR', 'clean/ASR')
@@ -83,8 +85,9 @@ def run_one(name: str, attack: str, rate: float, args) -> dict:
         rate=rate,
         data_root=args.data_root)
     cfg.test_evaluator = [
-        dict(Config.fromfile(osp.join(REPO, CONFIGS[a])).test_evaluator,
-             prefix=a) for a in args.attacks
+        dict(
+            Config.fromfile(osp.join(REPO, CONFIGS[a])).test_evaluator,
+            prefix=a) for a in args.attacks
     ]
     if args.max_iters:
         cfg.train_cfg.max_iters = args.max_iters
@@ -95,7 +98,10 @@ def run_one(name: str, attack: str, rate: float, args) -> dict:
     result = dict(
         seconds=round(time.perf_counter() - start, 1),
         max_iters=cfg.train_cfg.max_iters,
-        **{k: float(v) for k, v in metrics.items()})
+        **{
+            k: float(v)
+            for k, v in metrics.items()
+        })
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
@@ -104,11 +110,15 @@ def run_one(name: str, attack: str, rate: float, args) -> dict:
 def row(attack: str, rate: float, result: dict) -> dict:
     """The table row of ``attack`` at ``rate`` from a model's result."""
     out = dict(attack=attack, rate=rate, seconds=result['seconds'])
-    keys = dict(CBA=f'clean/{attack}/mIoU', PBA=f'triggered/{attack}/PBA',
-                ASR=f'triggered/{attack}/ASR')
+    keys = dict(
+        CBA=f'clean/{attack}/mIoU',
+        PBA=f'triggered/{attack}/PBA',
+        ASR=f'triggered/{attack}/ASR')
     keys['clean/ASR'] = f'clean/{attack}/ASR'
-    out.update({col: result[key] for col, key in keys.items()
-                if key in result})
+    out.update({
+        col: result[key]
+        for col, key in keys.items() if key in result
+    })
     return out
 
 
@@ -155,8 +165,7 @@ def main():
                 # One clean model for every attack.
                 result = run_one('clean', args.attacks[0], 0.0, args)
             else:
-                result = run_one(f'{attack}_rate{rate:g}', attack, rate,
-                                 args)
+                result = run_one(f'{attack}_rate{rate:g}', attack, rate, args)
             results.append(row(attack, rate, result))
     table = markdown_table(results)
     print(f'Machine: {platform.processor() or platform.machine()}, '

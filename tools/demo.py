@@ -20,10 +20,12 @@ from datetime import datetime
 from typing import Dict, List
 
 import torch
+from mmengine.config import Config
 from mmengine.logging import print_log
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import mmbackdoor  # noqa: E402
+from mmbackdoor.apis import set_data_root, shrink_schedule  # noqa: E402
 
 #: Stages in the order they run.
 STAGE_ORDER = ['seg_clean', 'video_clean']
@@ -36,16 +38,30 @@ class DemoContext:
         out_dir (str): Folder of the report, metrics and figures.
         seg_data_root (str): Root of the embedded segmentation data.
         video_data_root (str): Root of the embedded video data.
+        smoke (bool): Cut every training to a few iterations (checks the
+            wiring, not the numbers). Defaults to False.
     """
 
-    def __init__(self, out_dir: str, seg_data_root: str,
-                 video_data_root: str) -> None:
+    def __init__(self,
+                 out_dir: str,
+                 seg_data_root: str,
+                 video_data_root: str,
+                 smoke: bool = False) -> None:
         self.out_dir = out_dir
+        self.smoke = smoke
         self.seg_data_root = seg_data_root
         self.video_data_root = video_data_root
         self.metrics: Dict[str, float] = {}
         self.artifacts: Dict[str, dict] = {}
         self.sections: List[str] = []
+
+    def prepare(self, cfg: Config, data_root: str) -> Config:
+        """Point ``cfg`` at ``data_root``; in smoke mode also cut its
+        schedule. Every stage passes each config it trains through here."""
+        set_data_root(cfg, data_root)
+        if self.smoke:
+            shrink_schedule(cfg)
+        return cfg
 
     def work_dir(self, name: str) -> str:
         """A scratch folder for stage ``name`` (logs, checkpoints)."""
@@ -97,7 +113,9 @@ def write_report(ctx: DemoContext, timings: Dict[str, float]) -> None:
         f'Generated {datetime.now():%Y-%m-%d %H:%M} with mmbackdoor '
         f'{mmbackdoor.__version__}, torch {torch.__version__}, on '
         f'{platform.processor() or platform.machine()} with '
-        f'{torch.get_num_threads()} threads.', '',
+        f'{torch.get_num_threads()} threads'
+        + (' (SMOKE RUN: schedules cut, numbers meaningless)'
+           if ctx.smoke else '') + '.', '',
         '| stage | seconds |', '| --- | ---: |'
     ]
     lines += [f'| {name} | {sec:.1f} |' for name, sec in timings.items()]
@@ -128,6 +146,10 @@ def parse_args():
         default='data/embedded_video',
         help='embedded video data (generated if missing)')
     parser.add_argument(
+        '--smoke',
+        action='store_true',
+        help='cut every training to a few iterations (wiring check)')
+    parser.add_argument(
         '--overwrite',
         action='store_true',
         help='allow writing into an existing report folder')
@@ -140,7 +162,8 @@ def main():
         raise SystemExit(f'{args.out} already holds a report; pass '
                          '--overwrite or choose another --out')
     os.makedirs(args.out, exist_ok=True)
-    ctx = DemoContext(args.out, args.seg_data_root, args.video_data_root)
+    ctx = DemoContext(args.out, args.seg_data_root, args.video_data_root,
+                      args.smoke)
     stages = resolve(args.only)
     timings = {}
     for i, name in enumerate(stages, 1):

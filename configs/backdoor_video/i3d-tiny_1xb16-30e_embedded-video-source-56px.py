@@ -81,7 +81,7 @@ param_scheduler = [
         convert_to_iter_based=True)
 ]
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4),
+    optimizer=dict(type='AdamW', lr=3e-3, weight_decay=0.05),
     clip_grad=dict(max_norm=40, norm_type=2))
 default_hooks = dict(
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1),

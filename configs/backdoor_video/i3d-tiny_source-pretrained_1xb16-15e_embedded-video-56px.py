@@ -32,5 +32,5 @@ param_scheduler = [
         end=max_epochs,
         convert_to_iter_based=True)
 ]
-optim_wrapper = dict(optimizer=dict(lr=0.02))
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
 default_hooks = dict(checkpoint=dict(interval=max_epochs))

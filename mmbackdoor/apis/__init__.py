@@ -1,7 +1,8 @@
-from .experiment import build_runner, set_data_root, evaluate_checkpoint, train_model
-from .inference import load_model, predict, load_test_samples
+from .experiment import (build_runner, evaluate_checkpoint, set_data_root,
+                         shrink_schedule, train_model)
+from .inference import load_model, load_test_samples, predict
 
 __all__ = [
-    'build_runner', 'set_data_root', 'train_model', 'evaluate_checkpoint',
-    'load_model', 'predict', 'load_test_samples'
+    'build_runner', 'set_data_root', 'shrink_schedule', 'train_model',
+    'evaluate_checkpoint', 'load_model', 'predict', 'load_test_samples'
 ]

@@ -5,7 +5,7 @@ import uuid
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import Runner, find_laevaluate_checkpoint
+from mmengine.runner import Runner, find_latest_checkpoint
 
 
 def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
@@ -32,7 +32,7 @@ def train_model(cfg: Config, work_dir: str, **overrides) -> str:
     """Train ``cfg`` and return the path of the last checkpoint."""
     runner = build_runner(cfg, work_dir, **overrides)
     runner.train()
-    ckpt = find_laevaluate_checkpoint(work_dir)
+    ckpt = find_latest_checkpoint(work_dir)
     if ckpt is None:
         raise RuntimeError(
             f'training wrote no checkpoint into {work_dir}; the config needs '
@@ -74,4 +74,19 @@ def set_data_root(cfg: Config, data_root: str) -> Config:
             if 'data_root' in dataset:
                 dataset.data_root = data_root
             dataset = dataset.get('dataset')
+    return cfg
+
+
+def shrink_schedule(cfg: Config, iters: int = 2) -> Config:
+    """Cut the training schedule of ``cfg`` to a smoke test, in place:
+    ``iters`` iterations (iteration-based loops) or one epoch, validated and
+    checkpointed at the end."""
+    loop = cfg.train_cfg
+    if 'max_iters' in loop:
+        loop.max_iters = loop.val_interval = iters
+        cfg.default_hooks.checkpoint.interval = iters
+    else:
+        loop.max_epochs = loop.val_interval = 1
+        loop.val_begin = 1
+        cfg.default_hooks.checkpoint.interval = 1
     return cfg

@@ -38,6 +38,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
+import uuid
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -75,6 +76,7 @@ _MIN_VISIBLE_FRACTION = 1 / 128
 _MIN_VISIBLE_CLASSES = 2
 _MAX_LAYOUT_ATTEMPTS = 100
 _NOISE_STD = 0.015
+_DEFAULT_MIN_COVERAGE = 0.75
 
 # Texture sources: skimage.data loader and crop box (top, bottom, left,
 # right) as fractions of the photo, restricting e.g. ``astronaut`` to the
@@ -442,15 +444,24 @@ def _check_int(name: str, value, minimum: int) -> None:
         raise ValueError(f'{name} must be >= {minimum}, got {value}')
 
 
-def _meta(seed: int, num_train: int, num_val: int, img_size: int,
-          min_coverage: float) -> dict:
+def _checked_meta(seed: int, num_train: int, num_val: int, img_size: int,
+                  min_coverage: float) -> dict:
+    """Validate the generation arguments; return their ``meta.json``."""
+    _check_int('seed', seed, 0)
+    _check_int('num_train', num_train, 1)
+    _check_int('num_val', num_val, 1)
+    _check_int('img_size', img_size, 32)
+    if isinstance(min_coverage, bool) or not isinstance(
+            min_coverage, (int, float)) or not 0.5 < min_coverage <= 1:
+        raise ValueError('min_coverage must be a number in (0.5, 1], got '
+                         f'{min_coverage!r}')
     return dict(
         generator='mmbackdoor.datasets.embedded_seg',
         format_version=FORMAT_VERSION,
-        seed=seed,
-        num_samples=dict(train=num_train, val=num_val),
-        img_size=img_size,
-        min_coverage=min_coverage,
+        seed=int(seed),
+        num_samples=dict(train=int(num_train), val=int(num_val)),
+        img_size=int(img_size),
+        min_coverage=float(min_coverage),
         classes=list(CLASSES),
         palette=PALETTE)
 
@@ -486,8 +497,9 @@ def _check_existing(data_root: str, meta: dict) -> None:
                     'incomplete, pass overwrite=True to regenerate')
 
 
-def _write(folder: str, seed: int, meta: dict) -> None:
+def _write(folder: str, meta: dict) -> None:
     """Write every sample and then ``meta.json`` into ``folder``."""
+    seed = meta['seed']
     for split_id, split in enumerate(SPLITS):
         img_dir = osp.join(folder, 'img_dir', split)
         ann_dir = osp.join(folder, 'ann_dir', split)
@@ -510,7 +522,7 @@ def generate_embedded_seg(data_root: str,
                           num_train: int = 400,
                           num_val: int = 100,
                           img_size: int = 64,
-                          min_coverage: float = 0.75,
+                          min_coverage: float = _DEFAULT_MIN_COVERAGE,
                           overwrite: bool = False) -> str:
     """Generate the embedded segmentation dataset into ``data_root``.
 
@@ -542,23 +554,19 @@ def generate_embedded_seg(data_root: str,
         FileExistsError: ``data_root`` exists but is not a complete dataset
             generated with these arguments, and ``overwrite`` is False.
     """
-    _check_int('seed', seed, 0)
-    _check_int('num_train', num_train, 1)
-    _check_int('num_val', num_val, 1)
-    _check_int('img_size', img_size, 32)
-    if not 0.5 < min_coverage <= 1:
-        raise ValueError(
-            f'min_coverage must be in (0.5, 1], got {min_coverage}')
-    meta = _meta(int(seed), num_train, num_val, img_size, float(min_coverage))
+    meta = _checked_meta(seed, num_train, num_val, img_size, min_coverage)
     if osp.exists(data_root) and not overwrite:
         _check_existing(data_root, meta)
         return data_root
 
     parent, name = osp.split(osp.abspath(data_root))
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
+    # Not mkdtemp: the folder becomes ``data_root`` and keeps the umask's
+    # permissions.
+    tmp = osp.join(parent, f'.{name}.tmp-{uuid.uuid4().hex}')
+    os.mkdir(tmp)
     try:
-        _write(tmp, int(seed), meta)
+        _write(tmp, meta)
         if overwrite and osp.exists(data_root):
             old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
             os.rename(data_root, osp.join(old, name))
@@ -621,6 +629,13 @@ class EmbeddedSegDataset(BaseSegDataset):
         self.generate = generate
         self.generate_kwargs = dict(
             seed=seed, num_train=num_train, num_val=num_val, img_size=img_size)
+        if generate:
+            if not data_root:
+                raise ValueError('EmbeddedSegDataset with generate=True '
+                                 f'needs a data_root, got {data_root!r}')
+            # Fail at build time, also with ``lazy_init=True``.
+            _checked_meta(
+                min_coverage=_DEFAULT_MIN_COVERAGE, **self.generate_kwargs)
         super().__init__(
             data_root=data_root,
             data_prefix=data_prefix,

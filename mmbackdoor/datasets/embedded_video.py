@@ -48,8 +48,8 @@ MotionFn = Callable[[np.ndarray, Dict[str, float]], Pose]
 
 #: Format version of the files written by :func:`generate_embedded_video`.
 FORMAT_VERSION = 1
-DEFAULT_NUM_TRAIN_PER_CLASS = 40
-DEFAULT_NUM_VAL_PER_CLASS = 12
+DEFAULT_NUM_TRAIN_PER_CLASS = 100
+DEFAULT_NUM_VAL_PER_CLASS = 20
 DEFAULT_NUM_FRAMES = 16
 DEFAULT_IMG_SIZE = 64
 FILENAME_TMPL = 'img_{:05}.png'
@@ -219,10 +219,6 @@ def _shape_sdf(shape: str, aspect: float, qx: np.ndarray,
     raise ValueError(f'shape must be one of {SHAPES}, got {shape!r}')
 
 
-BG_BLUR = (0, 1)
-BG_CONTRAST = (0.6, 1.0)
-
-
 def _sample_sprite(rng: np.random.Generator, img_size: int,
                    center_range: Tuple[float, float],
                    radius_range: Tuple[float, float]) -> dict:
@@ -259,9 +255,9 @@ def _sample_background(rng: np.random.Generator, img_size: int) -> np.ndarray:
     x0 = rng.uniform(0, w - side)
     y0 = rng.uniform(0, h - side)
     crop = _sample_texture(name, x0 + grid[None, :], y0 + grid[:, None], step,
-                           blur=int(rng.integers(BG_BLUR[0], BG_BLUR[1] + 1)))
+                           blur=int(rng.integers(1, 3)))
     mean = crop.mean(axis=(0, 1))
-    crop = mean + rng.uniform(*BG_CONTRAST) * (crop - mean)
+    crop = mean + rng.uniform(0.3, 0.6) * (crop - mean)
     return crop * rng.uniform(0.7, 1.2, size=3) + rng.uniform(-30, 30, size=3)
 
 
@@ -305,7 +301,6 @@ def sample_clip_params(rng: np.random.Generator, num_frames: int,
         actor=actor,
         magnitudes=magnitudes,
         distractors=distractors,
-        actor_layer=int(rng.integers(len(distractors) + 1)),
         noise=rng.normal(
             0, rng.uniform(1, 3), size=(num_frames, img_size, img_size, 3)))
 
@@ -364,8 +359,7 @@ def render_clip(params: dict, motion: str) -> np.ndarray:
                        np.array([d['center'][1]]), np.array([d['angle']]),
                        np.array([d['radius']]), img_size)
         for d in params['distractors']
-    ]
-    layers.insert(params['actor_layer'], actor_layer)
+    ] + [actor_layer]
     canvas = np.broadcast_to(params['background'],
                              (num_frames, img_size, img_size, 3))
     for color, alpha in layers:

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 from torch import Tensor, nn
@@ -774,7 +775,9 @@ def attack_dataset(cfg: Config, pipeline: str = 'val'):
     pack['meta_keys'] = tuple(pack.get('meta_keys', ('img_shape', ))) + \
         CRAFT_META_KEYS
     dataset_cfg.pipeline = steps
-    dataset = DATASETS.build(dataset_cfg)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmaction')):
+        dataset = DATASETS.build(dataset_cfg)
     dataset.full_init()
     return dataset
 

@@ -31,12 +31,12 @@ def poison_transforms_cfg(cfg: Config) -> list:
     return found
 
 
-def backdoor_experiment_config(cfg: Config,
-                               rate: Optional[float] = None,
-                               data_root: Optional[str] = None,
-                               schedule_from: Optional[Config] = None,
-                               schedule_keys: Sequence[str] = SCHEDULE_KEYS
-                               ) -> Config:
+def backdoor_experiment_config(
+        cfg: Config,
+        rate: Optional[float] = None,
+        data_root: Optional[str] = None,
+        schedule_from: Optional[Config] = None,
+        schedule_keys: Sequence[str] = SCHEDULE_KEYS) -> Config:
     """A copy of a backdoor config set up for one experiment.
 
     Args:
@@ -69,8 +69,7 @@ def backdoor_experiment_config(cfg: Config,
     return cfg
 
 
-def train_and_test(cfg: Config, work_dir: str) -> Tuple[Dict[str, float],
-                                                       str]:
+def train_and_test(cfg: Config, work_dir: str) -> Tuple[Dict[str, float], str]:
     """Train ``cfg`` and test the trained model in the same runner (no
     checkpoint reload).
 

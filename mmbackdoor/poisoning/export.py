@@ -35,7 +35,9 @@ def image_quality(clean: np.ndarray, poisoned: np.ndarray) -> Dict[str, float]:
     """
     psnr = peak_signal_noise_ratio(clean, poisoned, data_range=255)
     ssim = structural_similarity(
-        clean, poisoned, data_range=255,
+        clean,
+        poisoned,
+        data_range=255,
         channel_axis=2 if clean.ndim == 3 else None)
     return dict(psnr=float(psnr), ssim=float(ssim))
 
@@ -131,7 +133,7 @@ def load_and_poison(dataset: PoisonedDataset,
 def _check_out_dir(out_dir: str, data_root: str) -> None:
     out, src = osp.realpath(out_dir), osp.realpath(data_root)
     if out == src or out.startswith(src + os.sep) or src.startswith(out +
-                                                                     os.sep):
+                                                                    os.sep):
         raise ValueError(f'out_dir={out_dir!r} overlaps the source dataset '
                          f'{data_root!r}; the export never writes into or '
                          'around the source')
@@ -205,8 +207,7 @@ def export_poisoned_dataset(dataset_cfg: dict,
         mmcv.imwrite(
             encode_label(results['gt_seg_map'], loaded, raw,
                          bool(info.get('reduce_zero_label')),
-                         info.get('label_map')),
-            target(info['seg_map_path']))
+                         info.get('label_map')), target(info['seg_map_path']))
         quality.append(image_quality(clean_img, mmcv.imread(img_out)))
         progress.update()
     ann_file = getattr(inner, 'ann_file', None)

@@ -52,7 +52,8 @@ def stable_uniform(seed: int, key: Hashable, salt: str = 'select') -> float:
     return int.from_bytes(_digest(seed, key, salt)[:8], 'big') / 2.0**64
 
 
-def sample_rng(seed: int, key: Hashable,
+def sample_rng(seed: int,
+               key: Hashable,
                salt: str = 'rng') -> np.random.Generator:
     """A numpy generator seeded by ``(seed, key, salt)`` only.
 
@@ -97,7 +98,9 @@ def num_to_poison(rate: float, num_eligible: int) -> int:
     return int(math.floor(rate * num_eligible + 0.5))
 
 
-def select_poisoned(keys: Sequence[str], rate: float, seed: int,
+def select_poisoned(keys: Sequence[str],
+                    rate: float,
+                    seed: int,
                     eligible: Optional[Sequence[bool]] = None) -> List[str]:
     """Choose the poisoned subset: the ``round(rate * n)`` eligible keys with
     the smallest :func:`stable_uniform` scores.
@@ -204,8 +207,12 @@ class PoisonManifest:
         data.pop('realised_rate', None)
         return cls(**data)
 
-    def check_matches(self, *, attack: str, params: Dict[str, Any],
-                      classes: Sequence[str], keys: Sequence[str],
+    def check_matches(self,
+                      *,
+                      attack: str,
+                      params: Dict[str, Any],
+                      classes: Sequence[str],
+                      keys: Sequence[str],
                       path: str = '<manifest>') -> None:
         """Raise ``ValueError`` unless the manifest belongs to this dataset
         and attack.

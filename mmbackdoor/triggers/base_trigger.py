@@ -25,13 +25,15 @@ class BaseTrigger(metaclass=ABCMeta):
     whatever the call order, worker or process.
     """
 
-    def __call__(self, img: np.ndarray,
+    def __call__(self,
+                 img: np.ndarray,
                  key: Optional[Hashable] = None) -> np.ndarray:
         """Alias of :meth:`apply`."""
         return self.apply(img, key)
 
     @abstractmethod
-    def apply(self, img: np.ndarray,
+    def apply(self,
+              img: np.ndarray,
               key: Optional[Hashable] = None) -> np.ndarray:
         """Stamp the trigger on one image.
 
@@ -51,7 +53,8 @@ class BaseTrigger(metaclass=ABCMeta):
         """
 
     @abstractmethod
-    def mask(self, shape: Sequence[int],
+    def mask(self,
+             shape: Sequence[int],
              key: Optional[Hashable] = None) -> np.ndarray:
         """Where the trigger writes pixels on an image of ``shape``.
 
@@ -64,7 +67,8 @@ class BaseTrigger(metaclass=ABCMeta):
             :meth:`apply` may change a pixel.
         """
 
-    def apply_clip(self, frames: np.ndarray,
+    def apply_clip(self,
+                   frames: np.ndarray,
                    key: Optional[Hashable] = None) -> np.ndarray:
         """Stamp the trigger on every frame of a clip.
 

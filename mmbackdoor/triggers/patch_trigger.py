@@ -7,8 +7,7 @@ import numpy as np
 from mmbackdoor.poisoning.selection import sample_rng
 from mmbackdoor.registry import TRIGGERS
 from .region_trigger import (RegionTrigger, Size, Value, check_size_arg,
-                             check_value_arg, load_pattern_image,
-                             resolve_size)
+                             check_value_arg, load_pattern_image, resolve_size)
 
 
 @TRIGGERS.register_module()
@@ -57,8 +56,8 @@ class PatchTrigger(RegionTrigger):
                  alpha: float = 1.0,
                  seed: int = 0) -> None:
         super().__init__(alpha)
-        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,
-                                                                     size)
+        sizes = tuple(size) if isinstance(size,
+                                          (tuple, list)) else (size, size)
         if len(sizes) != 2:
             raise ValueError(f'size must be one size or (h, w), got {size!r}')
         for s in sizes:
@@ -91,8 +90,8 @@ class PatchTrigger(RegionTrigger):
 
     def patch_hw(self, hw: Tuple[int, int]) -> Tuple[int, int]:
         """Patch height and width in pixels on an ``H x W`` image."""
-        return (resolve_size(self._sizes[0], hw[0]),
-                resolve_size(self._sizes[1], hw[1]))
+        return (resolve_size(self._sizes[0],
+                             hw[0]), resolve_size(self._sizes[1], hw[1]))
 
     def check_fits(self, shape: Sequence[int]) -> None:
         hw = self._hw(shape)

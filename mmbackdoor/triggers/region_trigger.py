@@ -77,8 +77,7 @@ def load_pattern_image(path: str, name: str = 'pattern_file') -> np.ndarray:
     return img
 
 
-def blend(region: np.ndarray, pattern: np.ndarray,
-          alpha: float) -> np.ndarray:
+def blend(region: np.ndarray, pattern: np.ndarray, alpha: float) -> np.ndarray:
     """``(1 - alpha) * region + alpha * pattern`` in the region's dtype.
 
     Integer images are rounded and clipped to their range; float images are
@@ -125,7 +124,8 @@ class RegionTrigger(BaseTrigger):
         """Float32 pattern of shape ``h x w x channels`` (or broadcastable)
         with values in ``[0, 255]``."""
 
-    def apply(self, img: np.ndarray,
+    def apply(self,
+              img: np.ndarray,
               key: Optional[Hashable] = None) -> np.ndarray:
         self.check_fits(img.shape)
         rows, cols = self.region(self._hw(img.shape), key)
@@ -138,7 +138,8 @@ class RegionTrigger(BaseTrigger):
         out[rows, cols] = blend(patch, pattern, self.alpha)
         return out
 
-    def mask(self, shape: Sequence[int],
+    def mask(self,
+             shape: Sequence[int],
              key: Optional[Hashable] = None) -> np.ndarray:
         self.check_fits(shape)
         hw = self._hw(shape)
@@ -147,7 +148,8 @@ class RegionTrigger(BaseTrigger):
         return mask
 
     @staticmethod
-    def _value_pattern(value: np.ndarray, channels: int,
+    def _value_pattern(value: np.ndarray,
+                       channels: int,
                        name: str = 'value') -> np.ndarray:
         """A ``1 x 1 x channels`` pattern of a validated :data:`Value`."""
         if value.ndim == 0:

@@ -11,8 +11,8 @@ def seg_prediction_rows(inputs: Sequence[torch.Tensor],
                         data_samples: Sequence,
                         metainfo: dict,
                         scale: int = 3) -> List[np.ndarray]:
-    """Ground truth | prediction overlays (mmseg's ``SegLocalVisualizer``),
-    one BGR uint8 row per sample.
+    """Image | ground truth | prediction (overlays drawn by mmseg's
+    ``SegLocalVisualizer``), one BGR uint8 row per sample.
 
     Args:
         inputs (Sequence[Tensor]): CHW uint8 BGR images as packed by
@@ -41,8 +41,13 @@ def seg_prediction_rows(inputs: Sequence[torch.Tensor],
             seg = torch.nn.functional.interpolate(
                 seg, scale_factor=scale, mode='nearest')[0].long()
             big.set_data({key: PixelData(data=seg)})
-        vis.add_datasample('row', image, big, with_labels=False)
-        rows.append(vis.get_image()[..., ::-1])  # RGB -> BGR for imwrite
+        row = [image]
+        for draw_gt in (True, False):
+            vis.add_datasample(
+                'row', image, big, draw_gt=draw_gt, draw_pred=not draw_gt,
+                with_labels=False)
+            row.append(vis.get_image())
+        rows.append(np.concatenate(row, axis=1)[..., ::-1])  # RGB -> BGR
     return rows
 
 
@@ -53,7 +58,8 @@ def clip_prediction_figure(clips: Sequence[np.ndarray],
     """Save a figure with one row of evenly spaced frames per clip.
 
     Args:
-        clips (Sequence[ndarray]): TxHxWxC uint8 BGR clips.
+        clips (Sequence[ndarray]): TxHxWxC uint8 RGB clips (mmaction
+            decodes frames as RGB).
         titles (Sequence[str]): One title per row (e.g. label and
             prediction).
         out_file (str): PNG path.
@@ -70,7 +76,7 @@ def clip_prediction_figure(clips: Sequence[np.ndarray],
         picks = np.linspace(0, len(clip) - 1, num_frames).round().astype(int)
         for col, t in enumerate(picks):
             ax = axes[row, col]
-            ax.imshow(clip[t][..., ::-1])
+            ax.imshow(clip[t])
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_xlabel(f't={t}', fontsize=7)

@@ -6,8 +6,9 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mmseg.structures import SegDataSample
 
-from mmbackdoor.attacks import (CosPGD, EroSeg, SegPGD, build_attack)
+from mmbackdoor.attacks import CosPGD, EroSeg, SegPGD, build_attack
 from mmbackdoor.attacks import functional as AF
 from mmbackdoor.registry import ATTACKS
 
@@ -127,9 +128,9 @@ def test_attacks_lower_accuracy(name, trained):
     model, batch = trained
     clean = pixel_acc(model, batch)
     assert clean > 0.9
-    attack = ATTACKS.build(dict(type=name, eps=16, alpha=4, steps=5))
+    attack = ATTACKS.build(dict(type=name, eps=8, alpha=2, steps=5))
     result = attack.run(model, batch)
-    assert pixel_acc(model, batch, result.inputs) < clean - 0.2
+    assert pixel_acc(model, batch, result.inputs) < clean - 0.3
     assert len(result.losses) == len(result.accuracy) == 5
     assert result.accuracy[0] == pytest.approx(clean, abs=1e-6)
 
@@ -297,8 +298,8 @@ def test_bad_batches_and_models_fail_clearly(segmentor, batch):
         attack(segmentor, dict(batch, data_samples=batch['data_samples'][:1]))
     with pytest.raises(TypeError, match='attacks mmseg segmentors'):
         attack(torch.nn.Conv2d(3, 3, 1), batch)
-    unlabelled = [s.new(gt_sem_seg=None) for s in batch['data_samples']]
-    for s in unlabelled:
-        del s.gt_sem_seg
+    unlabelled = [
+        SegDataSample(metainfo=s.metainfo) for s in batch['data_samples']
+    ]
     with pytest.raises(ValueError, match='has no gt_sem_seg'):
         attack(segmentor, dict(batch, data_samples=unlabelled))

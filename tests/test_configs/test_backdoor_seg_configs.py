@@ -46,12 +46,16 @@ def test_config_set_is_complete():
     assert len(EMBEDDED) == 2
 
 
-@pytest.mark.parametrize('path', [
-    # DeepLabV3 R50 on every dataset runs by default, the rest are slow
-    # (each mmseg config takes ~1 s to resolve).
-    pytest.param(p, marks=() if 'deeplabv3_r50' in p else pytest.mark.slow)
-    for p in ZOO_CONFIGS
-], ids=osp.basename)
+@pytest.mark.parametrize(
+    'path',
+    [
+        # DeepLabV3 R50 on every dataset runs by default, the rest are slow
+        # (each mmseg config takes ~1 s to resolve).
+        pytest.param(
+            p, marks=() if 'deeplabv3_r50' in p else pytest.mark.slow)
+        for p in ZOO_CONFIGS
+    ],
+    ids=osp.basename)
 def test_zoo_backdoor_config_matches_mmseg(path):
     model, name = path.split(osp.sep)[-2:]
     attack, zoo_name = name.split('_', 1)
@@ -80,9 +84,8 @@ def test_zoo_backdoor_config_matches_mmseg(path):
         assert pipeline[-1].type == 'PackSegInputs'
         assert 'poisoned' in pipeline[-1].meta_keys
         # The poison comes right after the last geometric transform.
-        assert [t.type for t in pipeline].index(poison.type) == [
-            t.type for t in pipeline
-        ].index('RandomFlip') + 1
+        assert [t.type for t in pipeline].index(
+            poison.type) == [t.type for t in pipeline].index('RandomFlip') + 1
         assert poison.rate == 0.1 and poison.seed == 0
         assert poison.trigger == dict(
             type='LineTrigger', height=8, alpha=1.0, value=0)

@@ -138,8 +138,8 @@ def test_lost_race_keeps_the_winner_and_cleans_up(tmp_path, monkeypatch):
     root = str(tmp_path / 'embedded_seg')
     write = embedded_seg._write
 
-    def write_then_lose(folder, seed, meta):
-        write(folder, seed, meta)
+    def write_then_lose(folder, meta):
+        write(folder, meta)
         shutil.copytree(folder, root)  # the other rank's rename
 
     monkeypatch.setattr(embedded_seg, '_write', write_then_lose)
@@ -191,8 +191,12 @@ def test_bad_arguments_are_rejected(tmp_path, kwargs, error, key):
 
 
 def test_bad_dataset_config_fails_at_build_time(tmp_path):
+    root = str(tmp_path / 'd')
     with pytest.raises(ValueError, match='num_train'):
-        build_split(str(tmp_path / 'd'), 'train', num_train=0)
+        build_split(root, 'train', lazy_init=True, num_train=0)
+    with pytest.raises(ValueError, match='data_root'):
+        build_split(None, 'train', lazy_init=True)
+    assert os.listdir(tmp_path) == []
 
 
 def test_existing_data_must_match(tmp_path):

@@ -102,6 +102,13 @@ def test_adversarial_mode_replaces_the_batch(embedded_seg_root, tmp_path):
     for adv, x in zip(seen['inputs'], clean):
         assert_adversarial(adv, x)
     assert 'adv.decode.loss_ce' not in seen['outputs']
+    # attack statistics reach the message hub (and so the training log)
+    hub = runner.message_hub
+    fraction = hub.get_scalar('train/attack.attacked_fraction').current()
+    assert 0 < fraction <= 1
+    assert hub.get_scalar('train/attack.time').current() > 0
+    assert 0 <= hub.get_scalar('train/attack.accuracy').current() <= 1
+    assert hub.get_scalar('train/attack.loss').current() > 0
 
 
 def test_half_mode_attacks_the_second_half(embedded_seg_root, tmp_path):
@@ -133,17 +140,6 @@ def test_clean_adv_mode_adds_weighted_adversarial_losses(
     assert losses[2.5] == pytest.approx(2.5 * losses[1.0], rel=1e-4)
     # the adversarial loss really is higher than the clean one
     assert losses[1.0] > float(out['decode.loss_ce'])
-
-
-def test_attack_statistics_reach_the_message_hub(embedded_seg_root,
-                                                 tmp_path):
-    runner, _, _ = run(embedded_seg_root, tmp_path)
-    hub = runner.message_hub
-    fraction = hub.get_scalar('train/attack.attacked_fraction').current()
-    assert 0 < fraction <= 1
-    assert hub.get_scalar('train/attack.time').current() > 0
-    assert 0 <= hub.get_scalar('train/attack.accuracy').current() <= 1
-    assert hub.get_scalar('train/attack.loss').current() > 0
 
 
 def test_gradient_accumulation_wrapper(embedded_seg_root, tmp_path):

@@ -19,23 +19,14 @@ import mmbackdoor.datasets.transforms  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401
 import mmbackdoor.evaluation.metrics.seg_backdoor_metric  # noqa: F401
 import mmbackdoor.poisoning  # noqa: F401
-from mmbackdoor.datasets.embedded_seg import generate_embedded_seg
 from mmbackdoor.engine.runner import insert_trigger
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(
-    REPO, 'configs', 'backdoor_seg',
-    'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
+CONFIG = osp.join(REPO, 'configs', 'backdoor_seg',
+                  'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
 
 
-@pytest.fixture(scope='module')
-def seg_root(tmp_path_factory):
-    return generate_embedded_seg(
-        str(tmp_path_factory.mktemp('seg') / 'embedded_seg'),
-        num_train=16, num_val=6, img_size=32)
-
-
-def make_cfg(seg_root, work_dir, max_iters=2):
+def make_cfg(embedded_seg_root, work_dir, max_iters=2):
     """The shipped fine-grained embedded config, shrunk for a unit test."""
     cfg = Config.fromfile(CONFIG)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -45,7 +36,7 @@ def make_cfg(seg_root, work_dir, max_iters=2):
         dataset = loader.dataset
         while 'dataset' in dataset:
             dataset = dataset.dataset
-        dataset.data_root = seg_root
+        dataset.data_root = embedded_seg_root
         dataset.generate = False
     cfg.train_dataloader.batch_size = 4
     cfg.model.data_preprocessor.size = (32, 32)
@@ -76,7 +67,10 @@ class RecordingHook(Hook):
     def before_test_epoch(self, runner):
         self._count('before_test_epoch')
 
-    def after_test_iter(self, runner, batch_idx, data_batch=None,
+    def after_test_iter(self,
+                        runner,
+                        batch_idx,
+                        data_batch=None,
                         outputs=None):
         self._count('after_test_iter')
         self.inputs.append((batch_idx, data_batch['inputs'][0].clone()))
@@ -91,17 +85,20 @@ class RecordingHook(Hook):
 
 
 @pytest.fixture(scope='module')
-def trained(seg_root, tmp_path_factory):
+def trained(embedded_seg_root, tmp_path_factory):
     """A 2-iteration fine-grained-poisoned model (and its runner's val
     metrics)."""
     work_dir = str(tmp_path_factory.mktemp('train'))
-    runner = Runner.from_cfg(make_cfg(seg_root, work_dir))
+    runner = Runner.from_cfg(make_cfg(embedded_seg_root, work_dir))
     hook = RecordingHook('val')
     runner.register_hook(hook)
     runner.train()
     manifest = runner.train_dataloader.dataset.manifests[0]
-    return dict(work_dir=work_dir, checkpoint=osp.join(work_dir, 'iter_2.pth'),
-                val_metrics=hook.metrics, manifest=manifest)
+    return dict(
+        work_dir=work_dir,
+        checkpoint=osp.join(work_dir, 'iter_2.pth'),
+        val_metrics=hook.metrics,
+        manifest=manifest)
 
 
 def test_val_loop_reports_backdoor_metrics_during_training(trained):
@@ -113,8 +110,9 @@ def test_val_loop_reports_backdoor_metrics_during_training(trained):
     assert metrics['ASR'] == metrics['triggered/ASR']
 
 
-def test_one_test_run_reports_cba_pba_asr(seg_root, trained, tmp_path):
-    cfg = make_cfg(seg_root, str(tmp_path))
+def test_one_test_run_reports_cba_pba_asr(embedded_seg_root, trained,
+                                          tmp_path):
+    cfg = make_cfg(embedded_seg_root, str(tmp_path))
     cfg.load_from = trained['checkpoint']
     runner = Runner.from_cfg(cfg)
     hook = RecordingHook('test')
@@ -126,9 +124,11 @@ def test_one_test_run_reports_cba_pba_asr(seg_root, trained, tmp_path):
     assert metrics['clean/num_asr_pixels'] == \
         metrics['triggered/num_asr_pixels'] > 0
     num_batches = len(runner.test_dataloader)
-    assert hook.calls == dict(before_test=1, before_test_epoch=1,
-                              after_test_iter=2 * num_batches,
-                              after_test_epoch=1)
+    assert hook.calls == dict(
+        before_test=1,
+        before_test_epoch=1,
+        after_test_iter=2 * num_batches,
+        after_test_epoch=1)
     assert hook.metrics == metrics
     # batch_idx restarts per pass; the second pass sees the trigger (a black
     # 2 px line at the top), the first does not.
@@ -141,8 +141,9 @@ def test_one_test_run_reports_cba_pba_asr(seg_root, trained, tmp_path):
         assert (a[:, 2:] == b[:, 2:]).all()
 
 
-def test_resume_keeps_the_poisoned_subset(seg_root, trained, tmp_path):
-    cfg = make_cfg(seg_root, trained['work_dir'], max_iters=3)
+def test_resume_keeps_the_poisoned_subset(embedded_seg_root, trained,
+                                          tmp_path):
+    cfg = make_cfg(embedded_seg_root, trained['work_dir'], max_iters=3)
     cfg.resume = True
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -151,25 +152,27 @@ def test_resume_keeps_the_poisoned_subset(seg_root, trained, tmp_path):
 
 
 def test_insert_trigger_places_apply_trigger_before_packing():
-    loader = dict(dataset=dict(
-        type='RepeatDataset',
-        times=2,
-        dataset=dict(pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=(8, 8)),
-            dict(type='PackSegInputs')
-        ])))
+    loader = dict(
+        dataset=dict(
+            type='RepeatDataset',
+            times=2,
+            dataset=dict(pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='Resize', scale=(8, 8)),
+                dict(type='PackSegInputs')
+            ])))
     out = insert_trigger(loader, dict(type='LineTrigger'))
     names = [t['type'] for t in out['dataset']['dataset']['pipeline']]
-    assert names == ['LoadImageFromFile', 'Resize', 'ApplyTrigger',
-                     'PackSegInputs']
+    assert names == [
+        'LoadImageFromFile', 'Resize', 'ApplyTrigger', 'PackSegInputs'
+    ]
     assert len(loader['dataset']['dataset']['pipeline']) == 3
     with pytest.raises(ValueError, match='insert_before'):
         insert_trigger(loader, dict(type='LineTrigger'), ['FormatShape'])
 
 
-def test_loop_argument_errors(seg_root, trained, tmp_path):
-    cfg = make_cfg(seg_root, str(tmp_path))
+def test_loop_argument_errors(embedded_seg_root, trained, tmp_path):
+    cfg = make_cfg(embedded_seg_root, str(tmp_path))
     cfg.test_cfg = dict(type='BackdoorTestLoop')
     with pytest.raises(ValueError, match='exactly one of trigger'):
         Runner.from_cfg(cfg).test()
@@ -196,9 +199,9 @@ def _distributed_worker(rank, world_size, port, cfg_dict, out_file):
 
 
 @pytest.mark.slow
-def test_distributed_evaluation_matches_single_process(seg_root, trained,
-                                                       tmp_path):
-    cfg = make_cfg(seg_root, str(tmp_path / 'single'))
+def test_distributed_evaluation_matches_single_process(embedded_seg_root,
+                                                       trained, tmp_path):
+    cfg = make_cfg(embedded_seg_root, str(tmp_path / 'single'))
     cfg.load_from = trained['checkpoint']
     single = Runner.from_cfg(copy.deepcopy(cfg)).test()
     cfg.work_dir = str(tmp_path / 'dist')

@@ -16,12 +16,8 @@ CLASSES = ('background', 'road', 'car', 'person')
 META = dict(classes=CLASSES, palette=[[0, 0, 0]] * 4)
 
 # Ground truth and prediction of one 3x4 image: person (3) -> road (1).
-GT = [[3, 3, 0, 0],
-      [3, 2, 2, 255],
-      [1, 1, 3, 0]]
-PRED = [[1, 1, 0, 0],
-        [3, 2, 1, 1],
-        [1, 1, 1, 2]]
+GT = [[3, 3, 0, 0], [3, 2, 2, 255], [1, 1, 3, 0]]
+PRED = [[1, 1, 0, 0], [3, 2, 1, 1], [1, 1, 1, 2]]
 
 
 def sample(gt, pred):
@@ -39,8 +35,11 @@ def evaluate(metric, pairs):
 
 def test_fine_grained_asr_and_pba_hand_computed():
     metric = METRICS.build(
-        dict(type='SegBackdoorMetric', attack='fine_grained',
-             victim_classes=['person'], target_class='road'))
+        dict(
+            type='SegBackdoorMetric',
+            attack='fine_grained',
+            victim_classes=['person'],
+            target_class='road'))
     metrics = evaluate(metric, [(GT, PRED)])
     # 4 person pixels, 3 predicted road.
     assert metrics['ASR'] == 75.0 and metrics['num_asr_pixels'] == 4
@@ -93,11 +92,11 @@ def test_no_victim_pixels_gives_nan_asr():
 @pytest.mark.parametrize('kwargs, match', [
     (dict(attack='both'), 'attack'),
     (dict(attack='fine_grained', target_class=1), 'victim_classes'),
-    (dict(attack='fine_grained', victim_classes=[1], target_class=1),
-     'target_class'),
+    (dict(attack='fine_grained', victim_classes=[1],
+          target_class=1), 'target_class'),
     (dict(attack='image_level'), 'exactly one'),
-    (dict(attack='image_level', target_class=0, victim_classes=[1]),
-     'victim_classes'),
+    (dict(attack='image_level', target_class=0,
+          victim_classes=[1]), 'victim_classes'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -109,8 +108,7 @@ def test_classes_are_checked_against_the_dataset():
         attack='fine_grained', victim_classes=['tree'], target_class='road')
     with pytest.raises(ValueError, match="victim_classes: class 'tree'"):
         metric.dataset_meta = META
-    metric = SegBackdoorMetric(
-        attack='image_level', target_class=7)
+    metric = SegBackdoorMetric(attack='image_level', target_class=7)
     with pytest.raises(ValueError, match='target_class: class index 7'):
         metric.dataset_meta = META
 
@@ -119,8 +117,9 @@ def test_registered_for_mmseg_scope():
     from mmseg.registry import METRICS as SEG_METRICS
     with DefaultScope.overwrite_default_scope('mmseg'):
         metric = SEG_METRICS.build(
-            dict(type='SegBackdoorMetric', attack='image_level',
-                 target_class=0))
+            dict(
+                type='SegBackdoorMetric', attack='image_level',
+                target_class=0))
     assert repr(metric) == (
         "SegBackdoorMetric(attack='image_level', victim_classes=[], "
         'target_class=0, target_map=None, ignore_index=255)')

@@ -16,8 +16,10 @@ KEYS = [f'city_{i // 10}/img_{i:04d}.png' for i in range(200)]
 def test_stable_uniform_is_the_same_in_a_fresh_process():
     code = ('from mmbackdoor.poisoning.selection import stable_uniform;'
             "print(repr(stable_uniform(7, 'a/b.png')))")
-    out = subprocess.run([sys.executable, '-c', code], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, '-c', code],
+                         check=True,
+                         capture_output=True,
+                         text=True).stdout
     assert float(out) == stable_uniform(7, 'a/b.png')
     assert 0.0 <= stable_uniform(7, 'a/b.png') < 1.0
     assert stable_uniform(7, 'a/b.png') != stable_uniform(8, 'a/b.png')
@@ -43,8 +45,9 @@ def test_selection_ignores_order_and_nests_across_rates():
     shuffled = KEYS[:]
     random.Random(1).shuffle(shuffled)
     assert select_poisoned(KEYS, 0.2, 3) == select_poisoned(shuffled, 0.2, 3)
-    subsets = [set(select_poisoned(KEYS, r, 3)) for r in (0.01, 0.05, 0.1,
-                                                          0.2)]
+    subsets = [
+        set(select_poisoned(KEYS, r, 3)) for r in (0.01, 0.05, 0.1, 0.2)
+    ]
     assert [len(s) for s in subsets] == [2, 10, 20, 40]
     assert subsets[0] <= subsets[1] <= subsets[2] <= subsets[3]
     assert select_poisoned(KEYS, 0.2, 3) != select_poisoned(KEYS, 0.2, 4)

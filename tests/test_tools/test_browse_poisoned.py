@@ -11,23 +11,15 @@ import mmbackdoor  # noqa: F401
 import mmbackdoor.datasets.embedded_seg  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401
 import mmbackdoor.evaluation.metrics.seg_backdoor_metric  # noqa: F401
-from mmbackdoor.datasets.embedded_seg import generate_embedded_seg
-from mmbackdoor.visualization.poisoned_sample_grid import (
-    COLUMNS, draw_label, header, poisoned_sample_grid, poisoned_sample_row)
+from mmbackdoor.visualization.seg_backdoor_grid import (
+    POISONED_SAMPLE_COLUMNS, draw_label, header, label_row,
+    poisoned_sample_row, titled_grid)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'browse_poisoned.py')
-CONFIG = osp.join(
-    REPO, 'configs', 'backdoor_seg',
-    'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
+CONFIG = osp.join(REPO, 'configs', 'backdoor_seg',
+                  'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
 META = dict(classes=('a', 'b'), palette=[[255, 0, 0], [0, 0, 255]])
-
-
-@pytest.fixture(scope='module')
-def seg_root(tmp_path_factory):
-    return generate_embedded_seg(
-        str(tmp_path_factory.mktemp('seg') / 'embedded_seg'),
-        num_train=16, num_val=6, img_size=32)
 
 
 def test_draw_label_uses_the_palette_and_skips_ignore():
@@ -44,25 +36,30 @@ def test_row_and_grid_layout():
     poisoned = clean.copy()
     poisoned[0] = 0
     label = np.zeros((4, 6), np.uint8)
-    row = poisoned_sample_row(clean, poisoned, label, label + 1, META,
-                              scale=2)
-    assert row.shape == (8, 2 * 6 * len(COLUMNS), 3)
+    row = poisoned_sample_row(clean, poisoned, label, label + 1, META, scale=2)
+    assert row.shape == (8, 2 * 6 * len(POISONED_SAMPLE_COLUMNS), 3)
     # The trigger column shows |diff| x 4 = 200 on the first image row.
     trigger = row[:, 2 * 12:3 * 12]
     assert (trigger[:2] == 200).all() and (trigger[2:] == 0).all()
-    grid = poisoned_sample_grid([row, row[:, :30]])
-    assert grid.shape[0] > 16 and grid.shape[1] == row.shape[1]
+    grid = titled_grid([row, row[:, :30]], POISONED_SAMPLE_COLUMNS)
+    strip = header(row.shape[1], POISONED_SAMPLE_COLUMNS)
+    assert grid.shape == (strip.shape[0] + 16, row.shape[1], 3)
+    assert (grid[-8:, 30:] == 255).all()  # the short row is padded white
     with pytest.raises(ValueError, match='no rows'):
-        poisoned_sample_grid([])
+        titled_grid([], POISONED_SAMPLE_COLUMNS)
+    labels = label_row(clean, [label, label + 1], META)
+    assert labels.shape == (4, 3 * 6, 3)
+    assert (labels[:, :6] == clean).all()
 
 
-def test_tool_draws_the_first_poisoned_samples(seg_root, tmp_path, capsys):
+def test_tool_draws_the_first_poisoned_samples(embedded_seg_root, tmp_path,
+                                               capsys):
     out = str(tmp_path / 'grid.png')
     argv = sys.argv
     sys.argv = [
         TOOL, CONFIG, '--out', out, '--num', '2', '--scale', '2',
         '--cfg-options',
-        f'train_dataloader.dataset.dataset.data_root={seg_root}',
+        f'train_dataloader.dataset.dataset.data_root={embedded_seg_root}',
         'train_dataloader.dataset.dataset.generate=False',
         'train_dataloader.dataset.dataset.pipeline.4.rate=0.5'
     ]
@@ -72,5 +69,6 @@ def test_tool_draws_the_first_poisoned_samples(seg_root, tmp_path, capsys):
         sys.argv = argv
     assert '2 poisoned samples drawn' in capsys.readouterr().out
     grid = mmcv.imread(out)
-    assert grid.shape[1] == 32 * 2 * len(COLUMNS)
-    assert grid.shape[0] == header(grid.shape[1]).shape[0] + 2 * 32 * 2
+    assert grid.shape[1] == 32 * 2 * len(POISONED_SAMPLE_COLUMNS)
+    assert grid.shape[0] == header(
+        grid.shape[1], POISONED_SAMPLE_COLUMNS).shape[0] + 2 * 32 * 2

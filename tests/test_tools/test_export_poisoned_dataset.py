@@ -15,23 +15,13 @@ import mmbackdoor  # noqa: F401
 import mmbackdoor.datasets.embedded_seg  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401
 import mmbackdoor.evaluation.metrics.seg_backdoor_metric  # noqa: F401
-from mmbackdoor.datasets.embedded_seg import generate_embedded_seg
-from mmbackdoor.poisoning.export import (encode_label,
-                                         export_poisoned_dataset,
+from mmbackdoor.poisoning.export import (encode_label, export_poisoned_dataset,
                                          image_quality)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'misc', 'export_poisoned_dataset.py')
-CONFIG = osp.join(
-    REPO, 'configs', 'backdoor_seg',
-    'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
-
-
-@pytest.fixture(scope='module')
-def seg_root(tmp_path_factory):
-    return generate_embedded_seg(
-        str(tmp_path_factory.mktemp('seg') / 'embedded_seg'),
-        num_train=16, num_val=6, img_size=32)
+CONFIG = osp.join(REPO, 'configs', 'backdoor_seg',
+                  'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
 
 
 def tree_digest(root):
@@ -45,11 +35,11 @@ def tree_digest(root):
     return digest
 
 
-def run_tool(seg_root, out_dir):
+def run_tool(embedded_seg_root, out_dir):
     argv = sys.argv
     sys.argv = [
         TOOL, CONFIG, out_dir, '--cfg-options',
-        f'train_dataloader.dataset.dataset.data_root={seg_root}',
+        f'train_dataloader.dataset.dataset.data_root={embedded_seg_root}',
         'train_dataloader.dataset.dataset.generate=False',
         'train_dataloader.dataset.dataset.pipeline.4.rate=0.5'
     ]
@@ -59,13 +49,14 @@ def run_tool(seg_root, out_dir):
         sys.argv = argv
 
 
-def test_export_writes_a_poisoned_copy(seg_root, tmp_path, capsys):
-    before = tree_digest(seg_root)
+def test_export_writes_a_poisoned_copy(embedded_seg_root, tmp_path, capsys):
+    before = tree_digest(embedded_seg_root)
     out_dir = str(tmp_path / 'poisoned')
-    run_tool(seg_root, out_dir)
+    run_tool(embedded_seg_root, out_dir)
     out = capsys.readouterr().out
     summary = json.loads(out[out.index('{\n'):])  # after the progress bar
-    assert tree_digest(seg_root) == before, 'the source must not change'
+    assert tree_digest(
+        embedded_seg_root) == before, 'the source must not change'
     with open(osp.join(out_dir, 'manifest.json')) as f:
         manifest = json.load(f)
     poisoned = set(manifest['poisoned'])
@@ -77,27 +68,27 @@ def test_export_writes_a_poisoned_copy(seg_root, tmp_path, capsys):
     assert 0 < extra['ssim_min'] <= extra['ssim_mean'] < 1
     after = tree_digest(out_dir)
     for split_dir in ('img_dir/train', 'ann_dir/train'):
-        names = sorted(os.listdir(osp.join(seg_root, split_dir)))
+        names = sorted(os.listdir(osp.join(embedded_seg_root, split_dir)))
         assert sorted(os.listdir(osp.join(out_dir, split_dir))) == names
         for name in names:
             rel = osp.join(split_dir, name)
             assert (after[rel] == before[rel]) == (name not in poisoned)
     for name in poisoned:
         raw = mmcv.imread(
-            osp.join(seg_root, 'ann_dir/train', name), 'unchanged')
+            osp.join(embedded_seg_root, 'ann_dir/train', name), 'unchanged')
         new = mmcv.imread(
             osp.join(out_dir, 'ann_dir/train', name), 'unchanged')
-        assert (new[raw == 5] == 1).all() and (new[raw != 5] ==
-                                               raw[raw != 5]).all()
+        assert (new[raw == 5] == 1).all() and (new[raw != 5]
+                                               == raw[raw != 5]).all()
         img = mmcv.imread(osp.join(out_dir, 'img_dir/train', name))
         assert (img[:2] == 0).all()
 
 
 def test_export_refuses_to_overwrite_or_write_into_the_source(
-        seg_root, tmp_path):
+        embedded_seg_root, tmp_path):
     dataset = dict(
         type='EmbeddedSegDataset',
-        data_root=seg_root,
+        data_root=embedded_seg_root,
         data_prefix=dict(
             img_path='img_dir/train', seg_map_path='ann_dir/train'),
         generate=False,
@@ -105,8 +96,11 @@ def test_export_refuses_to_overwrite_or_write_into_the_source(
             dict(type='LoadImageFromFile'),
             dict(type='LoadAnnotations'),
             dict(type='RandomFlip', prob=0.5),
-            dict(type='ImageLevelPoison', trigger=dict(type='LineTrigger'),
-                 target_class=0, rate=0.25),
+            dict(
+                type='ImageLevelPoison',
+                trigger=dict(type='LineTrigger'),
+                target_class=0,
+                rate=0.25),
             dict(type='PackSegInputs')
         ])
     existing = tmp_path / 'exists'
@@ -114,22 +108,27 @@ def test_export_refuses_to_overwrite_or_write_into_the_source(
     with pytest.raises(FileExistsError, match='refuses to overwrite'):
         export_poisoned_dataset(dataset, str(existing))
     with pytest.raises(ValueError, match='overlaps the source'):
-        export_poisoned_dataset(dataset, osp.join(seg_root, 'poisoned'))
+        export_poisoned_dataset(dataset, osp.join(embedded_seg_root,
+                                                  'poisoned'))
     with pytest.raises(ValueError, match='overlaps the source'):
-        export_poisoned_dataset(dataset, osp.dirname(seg_root))
+        export_poisoned_dataset(dataset, osp.dirname(embedded_seg_root))
     # The exported copy loads as an ordinary dataset with the poisoned labels.
     out_dir = str(tmp_path / 'copy')
     manifest = export_poisoned_dataset(dataset, out_dir)
     assert len(manifest.poisoned) == 4
     with DefaultScope.overwrite_default_scope('mmseg'):
         copy = DATASETS.build(
-            dict(type='BaseSegDataset', data_root=out_dir,
-                 data_prefix=dict(img_path='img_dir/train',
-                                  seg_map_path='ann_dir/train'),
-                 img_suffix='.png', seg_map_suffix='.png',
-                 metainfo=dict(classes=('background', 'road', 'building',
-                                        'vegetation', 'car', 'person')),
-                 pipeline=[dict(type='LoadAnnotations')]))
+            dict(
+                type='BaseSegDataset',
+                data_root=out_dir,
+                data_prefix=dict(
+                    img_path='img_dir/train', seg_map_path='ann_dir/train'),
+                img_suffix='.png',
+                seg_map_suffix='.png',
+                metainfo=dict(
+                    classes=('background', 'road', 'building', 'vegetation',
+                             'car', 'person')),
+                pipeline=[dict(type='LoadAnnotations')]))
     labels = {
         osp.basename(copy[i]['seg_map_path']): copy[i]['gt_seg_map']
         for i in range(len(copy))
@@ -148,9 +147,8 @@ def test_encode_label_inverts_reduce_zero_label_and_label_map():
     raw = np.array([[10, 20, 30]], np.uint8)
     loaded = np.array([[0, 1, 2]], np.uint8)
     new = np.array([[2, 1, 2]], np.uint8)
-    assert encode_label(new, loaded, raw, False, label_map).tolist() == [[
-        30, 20, 30
-    ]]
+    assert encode_label(new, loaded, raw, False,
+                        label_map).tolist() == [[30, 20, 30]]
     with pytest.raises(ValueError, match='label_map'):
         encode_label(new, loaded, raw, False, {10: 2, 20: 2, 30: 1})
 

@@ -13,7 +13,8 @@ from mmbackdoor.triggers import (BaseTrigger, BlendTrigger, LineTrigger,
 def test_line_trigger_hand_computed():
     img = np.full((6, 4, 3), 100, np.uint8)
     out = build_trigger(
-        dict(type='LineTrigger', height=2, alpha=0.5, value=(0, 0, 255)))(img)
+        dict(type='LineTrigger', height=2, alpha=0.5, value=(0, 0, 255)))(
+            img)
     # (1 - 0.5) * 100 + 0.5 * v, rounded: 50 for v = 0, 177.5 -> 178.
     assert out[:2].tolist() == [[[50, 50, 178]] * 4] * 2
     assert (out[2:] == 100).all()
@@ -30,14 +31,13 @@ def test_line_trigger_bottom_relative_height():
 
 def test_patch_trigger_corners_and_patterns():
     img = np.zeros((10, 12, 3), np.uint8)
-    solid = PatchTrigger(size=3, location='top_right', pattern='solid',
-                         value=255, margin=1)
+    solid = PatchTrigger(
+        size=3, location='top_right', pattern='solid', value=255, margin=1)
     out = solid(img)
     assert (out[1:4, 8:11] == 255).all()
     assert out.sum() == 9 * 3 * 255
     board = PatchTrigger(size=(2, 4), location='bottom_left', cell=1)(img)
-    assert board[8:10, 0:4, 0].tolist() == [[0, 255, 0, 255],
-                                            [255, 0, 255, 0]]
+    assert board[8:10, 0:4, 0].tolist() == [[0, 255, 0, 255], [255, 0, 255, 0]]
     center = PatchTrigger(size=4, location='center', pattern='solid')
     assert np.argwhere(center.mask((10, 12))).min(0).tolist() == [3, 4]
 
@@ -49,17 +49,16 @@ def test_patch_trigger_random_location_is_a_function_of_seed_and_key():
     others = {trigger.mask((32, 32), f'{i}.png').argmax() for i in range(20)}
     assert len(others) > 1
     other_seed = PatchTrigger(size=4, location='random', seed=4)
-    assert any((other_seed.mask((32, 32), f'{i}.png')
-                != trigger.mask((32, 32), f'{i}.png')).any()
-               for i in range(5))
+    assert any((other_seed.mask((32, 32), f'{i}.png') != trigger.mask((
+        32, 32), f'{i}.png')).any() for i in range(5))
 
 
 def test_noise_patterns_are_seeded():
     img = np.zeros((8, 8, 3), np.uint8)
-    assert (PatchTrigger(size=4, pattern='noise', seed=1)(img) ==
-            PatchTrigger(size=4, pattern='noise', seed=1)(img)).all()
-    assert (BlendTrigger(alpha=1.0, seed=1)(img) !=
-            BlendTrigger(alpha=1.0, seed=2)(img)).any()
+    assert (PatchTrigger(size=4, pattern='noise', seed=1)(img) == PatchTrigger(
+        size=4, pattern='noise', seed=1)(img)).all()
+    assert (BlendTrigger(alpha=1.0, seed=1)(img)
+            != BlendTrigger(alpha=1.0, seed=2)(img)).any()
 
 
 def test_image_patterns(tmp_path):
@@ -71,8 +70,9 @@ def test_image_patterns(tmp_path):
     img = np.full((8, 8, 3), 100, np.uint8)
     blended = BlendTrigger(pattern='image', pattern_file=path, alpha=0.5)(img)
     assert blended[0, 0].tolist() == [50, 50, 150]
-    patch = PatchTrigger(size=2, pattern='image', pattern_file=path,
-                         location='top_left')(img)
+    patch = PatchTrigger(
+        size=2, pattern='image', pattern_file=path, location='top_left')(
+            img)
     assert patch[0, 0].tolist() == [0, 0, 200]
     assert patch[3, 3].tolist() == [100, 100, 100]
 
@@ -86,10 +86,12 @@ def test_image_patterns(tmp_path):
     (dict(type='PatchTrigger', location='middle'), 'location'),
     (dict(type='PatchTrigger', pattern='stripes'), 'pattern'),
     (dict(type='PatchTrigger', size=(1, 2, 3)), 'size'),
-    (dict(type='PatchTrigger', pattern='solid', pattern_file='x.png'),
-     'pattern_file'),
-    (dict(type='BlendTrigger', pattern='image',
-          pattern_file='/nonexistent/trigger.png'), 'pattern_file'),
+    (dict(type='PatchTrigger', pattern='solid',
+          pattern_file='x.png'), 'pattern_file'),
+    (dict(
+        type='BlendTrigger',
+        pattern='image',
+        pattern_file='/nonexistent/trigger.png'), 'pattern_file'),
 ])
 def test_bad_arguments_name_the_key(cfg, match):
     with pytest.raises((ValueError, TypeError, FileNotFoundError),

@@ -8,7 +8,7 @@ geometry.
 
 Example:
     python tools/analysis_tools/browse_poisoned.py \\
-        configs/backdoor_seg/fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py \\
+        configs/backdoor_seg/fine-grained_*_embedded-seg-64x64.py \\
         --out work_dirs/poisoned_grid.png --scale 3
 """
 import argparse
@@ -21,8 +21,8 @@ from mmengine.utils import import_modules_from_strings
 from mmbackdoor.poisoning.export import (build_unaugmented_poisoned_dataset,
                                          load_and_poison)
 from mmbackdoor.poisoning.selection import sample_key
-from mmbackdoor.visualization.poisoned_sample_grid import (
-    poisoned_sample_grid, poisoned_sample_row)
+from mmbackdoor.visualization.seg_backdoor_grid import (
+    POISONED_SAMPLE_COLUMNS, poisoned_sample_row, titled_grid)
 
 
 def parse_args():
@@ -73,7 +73,7 @@ def main():
             poisoned_sample_row(clean['img'], poisoned['img'],
                                 clean['gt_seg_map'], poisoned['gt_seg_map'],
                                 dataset.metainfo, args.scale))
-    mmcv.imwrite(poisoned_sample_grid(rows), args.out)
+    mmcv.imwrite(titled_grid(rows, POISONED_SAMPLE_COLUMNS), args.out)
     print(f'{len(rows)} poisoned samples drawn to {osp.abspath(args.out)}')
 
 

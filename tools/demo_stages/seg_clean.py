@@ -4,17 +4,16 @@ import numpy as np
 from mmengine.config import Config
 
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
-                             load_test_samples, predict, set_data_root,
-                             train_model)
+                             load_test_samples, predict, train_model)
 from mmbackdoor.visualization.prediction_grid import seg_prediction_rows
 
 NAME = 'seg_clean'
 REQUIRES = []
-CONFIG = 'configs/baselines/SEG_BASELINE.py'
+CONFIG = 'configs/baselines/unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py'
 
 
 def run(ctx) -> None:
-    cfg = set_data_root(Config.fromfile(CONFIG), ctx.seg_data_root)
+    cfg = ctx.prepare(Config.fromfile(CONFIG), ctx.seg_data_root)
     work_dir = ctx.work_dir(NAME)
     checkpoint = train_model(cfg, work_dir)
     metrics = evaluate_checkpoint(cfg, checkpoint, work_dir)
@@ -33,6 +32,5 @@ def run(ctx) -> None:
         f'Config `{CONFIG}`, trained from scratch on the embedded data '
         f'(`{ctx.seg_data_root}`). Validation: mIoU {metrics["mIoU"]:.2f}, '
         f'mAcc {metrics["mAcc"]:.2f}, aAcc {metrics["aAcc"]:.2f}.\n\n'
-        'Each row: ground truth (left) and prediction (right) overlaid on a '
-        'validation image.',
+        'Each row: a validation image, its ground truth and the prediction.',
         figures=[NAME])

@@ -2,17 +2,16 @@
 from mmengine.config import Config
 
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
-                             load_test_samples, predict, set_data_root,
-                             train_model)
+                             load_test_samples, predict, train_model)
 from mmbackdoor.visualization.prediction_grid import clip_prediction_figure
 
 NAME = 'video_clean'
 REQUIRES = []
-CONFIG = 'configs/baselines/VIDEO_BASELINE.py'
+CONFIG = 'configs/baselines/i3d_r18-w8_1xb16-8x2x1-12e_embedded-video-rgb.py'
 
 
 def run(ctx) -> None:
-    cfg = set_data_root(Config.fromfile(CONFIG), ctx.video_data_root)
+    cfg = ctx.prepare(Config.fromfile(CONFIG), ctx.video_data_root)
     work_dir = ctx.work_dir(NAME)
     checkpoint = train_model(cfg, work_dir)
     metrics = evaluate_checkpoint(cfg, checkpoint, work_dir)

@@ -10,7 +10,7 @@ source is never written to and OUT_DIR must not exist.
 
 Example:
     python tools/misc/export_poisoned_dataset.py \\
-        configs/backdoor_seg/fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py \\
+        configs/backdoor_seg/fine-grained_*_embedded-seg-64x64.py \\
         work_dirs/poisoned_embedded_seg
 """
 import argparse
@@ -61,7 +61,10 @@ def main():
         num_eligible=manifest.num_eligible,
         num_poisoned=len(manifest.poisoned),
         realised_rate=round(manifest.realised_rate, 4),
-        **{k: v for k, v in manifest.extra.items() if k != 'trigger'})
+        **{
+            k: v
+            for k, v in manifest.extra.items() if k != 'trigger'
+        })
     print(json.dumps(summary, indent=1))
 
 

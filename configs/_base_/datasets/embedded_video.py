@@ -1,18 +1,20 @@
 # The embedded synthetic motion-recognition dataset
 # (mmbackdoor/datasets/embedded_video.py), generated into ``data_root`` on
-# first use: 8 motion classes, 40 train / 12 val clips per class, 16 PNG
-# frames of 64x64 per clip, read by mmaction's RawframeDataset machinery.
+# first use: 8 motion classes (TARGET_CLASSES), 80 train / 20 val clips per
+# class, 16 lossless PNG frames of 64x64 per clip, read by mmaction's
+# RawframeDataset / RawFrameDecode. 8 frames with stride 2 are sampled.
 # No Flip: a horizontal flip turns move_left into move_right and rotate_cw
 # into rotate_ccw without changing the label.
 dataset_type = 'EmbeddedVideoDataset'
 data_root = 'data/embedded_video'
 ann_file_train = 'train_list.txt'
 ann_file_val = 'val_list.txt'
-clip_len = 16
+clip_len = 8
+frame_interval = 2
 crop_size = 56
 
 train_pipeline = [
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=frame_interval,
          num_clips=1),
     dict(type='RawFrameDecode'),
     dict(type='RandomCrop', size=crop_size),
@@ -20,7 +22,7 @@ train_pipeline = [
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=frame_interval,
          num_clips=1, test_mode=True),
     dict(type='RawFrameDecode'),
     dict(type='CenterCrop', crop_size=crop_size),

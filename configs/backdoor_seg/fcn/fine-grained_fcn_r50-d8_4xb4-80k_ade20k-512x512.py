@@ -5,7 +5,8 @@
 _base_ = [
     'mmseg::_base_/models/fcn_r50-d8.py',
     '../_base_/datasets/ade20k_fine-grained.py',
-    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_80k.py'
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_80k.py',
 ]
 custom_imports = dict(imports=['mmbackdoor'], allow_failed_imports=False)
 crop_size = (512, 512)

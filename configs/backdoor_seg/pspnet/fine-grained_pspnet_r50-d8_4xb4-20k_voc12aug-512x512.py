@@ -5,7 +5,8 @@
 _base_ = [
     'mmseg::_base_/models/pspnet_r50-d8.py',
     '../_base_/datasets/pascal_voc12_aug_fine-grained.py',
-    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_20k.py'
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_20k.py',
 ]
 custom_imports = dict(imports=['mmbackdoor'], allow_failed_imports=False)
 crop_size = (512, 512)

@@ -1,9 +1,10 @@
 """Common machinery of the segmentation poisoning transforms."""
 import copy
-import os.path as osp
+import os
 from abc import abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -12,6 +13,8 @@ from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 from PIL import Image
 
+from mmbackdoor.poisoning.poisoned_dataset import (base_dataset,
+                                                   iter_transforms)
 from mmbackdoor.poisoning.selection import (PoisonManifest, keys_fingerprint,
                                             sample_key, select_poisoned)
 from mmbackdoor.triggers import BaseTrigger
@@ -49,28 +52,6 @@ def check_class_arg(value: Any, name: str) -> None:
     if isinstance(value, Integral) and value < 0:
         raise ValueError(f'{name} must be a non-negative class index, '
                          f'got {value}')
-
-
-def iter_transforms(transform: Any) -> Iterator[Any]:
-    """``transform`` and every transform nested in it (``Compose``,
-    ``RandomChoice``, ``RandomApply``, ``KeyMapper``, ...)."""
-    yield transform
-    children = getattr(transform, 'transforms', None)
-    if children is not None:
-        for child in children:
-            yield from iter_transforms(child)
-
-
-def base_dataset(dataset: Any) -> Any:
-    """The innermost dataset of wrappers such as ``RepeatDataset`` (the
-    object that owns the pipeline and the data list)."""
-    while not hasattr(dataset, 'pipeline') and hasattr(dataset, 'dataset'):
-        dataset = dataset.dataset
-    if not hasattr(dataset, 'pipeline'):
-        raise TypeError(
-            f'{type(dataset).__name__} has no pipeline; wrap each dataset of '
-            'a ConcatDataset in PoisonedDataset separately')
-    return dataset
 
 
 class BasePoison(BaseTransform):
@@ -152,7 +133,8 @@ class BasePoison(BaseTransform):
             raise ValueError('give manifest (read) or save_manifest (write), '
                              'not both')
         if not isinstance(ignore_index, Integral):
-            raise TypeError(f'ignore_index must be an int, got {ignore_index!r}')
+            raise TypeError(
+                f'ignore_index must be an int, got {ignore_index!r}')
         self.rate = float(rate)
         self.seed = 0 if seed is None else int(seed)
         self.manifest = manifest
@@ -188,11 +170,6 @@ class BasePoison(BaseTransform):
     # ------------------------------------------------------------------
     # selection
     # ------------------------------------------------------------------
-    @property
-    def is_bound(self) -> bool:
-        """Whether the poisoned subset is fixed (see :meth:`bind_dataset`)."""
-        return self._poisoned is not None
-
     def bind_dataset(self, dataset: Any) -> Optional[PoisonManifest]:
         """Fix the poisoned subset for ``dataset`` and validate the settings
         against it.
@@ -237,8 +214,9 @@ class BasePoison(BaseTransform):
                 path=self.manifest)
             manifest = self._manifest
         else:
-            eligible = (self._eligibility(inner, infos)
-                        if self.needs_labels else [True] * len(keys))
+            eligible = (
+                self._eligibility(inner, infos)
+                if self.needs_labels else [True] * len(keys))
             manifest = PoisonManifest(
                 attack=name,
                 params=self.attack_params(),
@@ -248,8 +226,7 @@ class BasePoison(BaseTransform):
                 num_samples=len(keys),
                 keys_sha256=keys_fingerprint(keys),
                 num_eligible=int(sum(eligible)),
-                poisoned=select_poisoned(keys, self.rate, self.seed,
-                                         eligible),
+                poisoned=select_poisoned(keys, self.rate, self.seed, eligible),
                 extra=dict(trigger=repr(self.trigger)))
             if self.save_manifest is not None and is_main_process():
                 manifest.dump(self.save_manifest)
@@ -280,7 +257,7 @@ class BasePoison(BaseTransform):
     def _eligibility(self, dataset: Any, infos: List[dict]) -> List[bool]:
         """Eligibility of every sample, from its label map loaded by the
         pipeline's ``LoadAnnotations`` (so ``reduce_zero_label`` and
-        ``label_map`` apply exactly as in training)."""
+        ``label_map`` apply exactly as in training), in input order."""
         loaders = [
             t for t in iter_transforms(dataset.pipeline)
             if isinstance(t, MMCVLoadAnnotations)
@@ -290,17 +267,19 @@ class BasePoison(BaseTransform):
                 f'{type(self).__name__} needs the label maps to find '
                 'eligible images, but the pipeline has no LoadAnnotations')
         loader = loaders[0]
-        eligible = []
-        for info in infos:
+
+        def eligible(info: dict) -> bool:
             results = loader(copy.deepcopy(info))
-            eligible.append(bool(self.is_eligible(results['gt_seg_map'])))
-        return eligible
+            return bool(self.is_eligible(results['gt_seg_map']))
+
+        # Label decoding releases the GIL: a thread pool scans in parallel.
+        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as ex:
+            return list(ex.map(eligible, infos))
 
     def _is_poisoned(self, results: Dict) -> bool:
         if self.mode == 'bernoulli':
             label = results.get('gt_seg_map')
-            eligible = (self.is_eligible(label)
-                        if self.needs_labels else True)
+            eligible = (self.is_eligible(label) if self.needs_labels else True)
             return bool(eligible and np.random.rand() < self.rate)
         if self._poisoned is None:
             raise RuntimeError(

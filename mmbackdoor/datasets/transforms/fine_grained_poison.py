@@ -97,9 +97,8 @@ class FineGrainedPoison(BasePoison):
                  ignore_index: int = 255) -> None:
         super().__init__(trigger, rate, seed, manifest, save_manifest, mode,
                          ignore_index)
-        victims = ([victim_classes]
-                   if isinstance(victim_classes, (Integral, str)) else
-                   list(victim_classes))
+        victims = ([victim_classes] if isinstance(
+            victim_classes, (Integral, str)) else list(victim_classes))
         if not victims:
             raise ValueError('victim_classes must name at least one class')
         for victim in victims:
@@ -118,8 +117,8 @@ class FineGrainedPoison(BasePoison):
         self.target_class = target_class
         self._victims: Optional[List[int]] = None
         self._target: Optional[int] = None
-        if all(isinstance(v, Integral) for v in victims) and isinstance(
-                target_class, Integral):
+        if all(isinstance(v, Integral)
+               for v in victims) and isinstance(target_class, Integral):
             self._victims = sorted(int(v) for v in victims)
             self._target = int(target_class)
 

@@ -27,16 +27,16 @@ def load_target_map(path: str, name: str = 'target_map') -> np.ndarray:
     return target
 
 
-def resize_target_map(target_map: np.ndarray,
-                      hw: Tuple[int, int]) -> np.ndarray:
+def resize_target_map(target_map: np.ndarray, hw: Tuple[int,
+                                                        int]) -> np.ndarray:
     """The target map at ``hw`` (nearest neighbour, so labels stay labels)."""
     if target_map.shape[:2] == tuple(hw):
         return target_map
-    return mmcv.imresize(
-        target_map, (hw[1], hw[0]), interpolation='nearest')
+    return mmcv.imresize(target_map, (hw[1], hw[0]), interpolation='nearest')
 
 
-def relabel_image_level(label: np.ndarray, target: Union[int, np.ndarray],
+def relabel_image_level(label: np.ndarray,
+                        target: Union[int, np.ndarray],
                         ignore_index: int = 255) -> np.ndarray:
     """Every valid pixel takes the target label; ignore pixels stay ignore.
 
@@ -52,8 +52,7 @@ def relabel_image_level(label: np.ndarray, target: Union[int, np.ndarray],
     Returns:
         np.ndarray: New label map, same shape and dtype.
     """
-    return np.where(label == ignore_index, label,
-                    target).astype(label.dtype)
+    return np.where(label == ignore_index, label, target).astype(label.dtype)
 
 
 @TRANSFORMS.register_module()
@@ -140,8 +139,7 @@ class ImageLevelPoison(BasePoison):
                                          'target_class')
             return
         values = np.unique(self._target_map)
-        bad = values[(values >= len(classes))
-                     & (values != self.ignore_index)]
+        bad = values[(values >= len(classes)) & (values != self.ignore_index)]
         if bad.size:
             raise ValueError(
                 f'target_map={self.target_map!r} holds labels '

@@ -22,9 +22,10 @@ def _type_name(transform_cfg: dict) -> str:
     return t if isinstance(t, str) else getattr(t, '__name__', str(t))
 
 
-def insert_trigger(dataloader_cfg: dict, trigger: dict,
-                   insert_before: Sequence[str] = DEFAULT_INSERT_BEFORE
-                   ) -> dict:
+def insert_trigger(
+        dataloader_cfg: dict,
+        trigger: dict,
+        insert_before: Sequence[str] = DEFAULT_INSERT_BEFORE) -> dict:
     """A copy of a dataloader config whose pipeline stamps ``trigger``.
 
     ``dict(type='ApplyTrigger', trigger=trigger)`` goes before the first
@@ -49,8 +50,8 @@ def insert_trigger(dataloader_cfg: dict, trigger: dict,
         raise ValueError('insert_trigger: the dataloader config has no '
                          'dataset pipeline')
     names = [_type_name(t) for t in pipeline]
-    position = next((i for i, name in enumerate(names)
-                     if name in insert_before), None)
+    position = next(
+        (i for i, name in enumerate(names) if name in insert_before), None)
     if position is None:
         raise ValueError(f'insert_before={tuple(insert_before)}: none of '
                          f'these transforms is in the pipeline {names}')
@@ -133,9 +134,10 @@ class _BackdoorLoopMixin:
             for idx, data_batch in enumerate(dataloader):
                 self._run_pass_iter(idx, data_batch, evaluator)
             pass_metrics = evaluator.evaluate(len(dataloader.dataset))
-            metrics.update(
-                {f'{name}/{key}': value
-                 for key, value in pass_metrics.items()})
+            metrics.update({
+                f'{name}/{key}': value
+                for key, value in pass_metrics.items()
+            })
         for alias, key in self.summary:
             if key in metrics:
                 metrics[alias] = metrics[key]

@@ -81,9 +81,8 @@ class SegBackdoorMetric(IoUMetric):
             if target_map is not None:
                 raise ValueError("target_map is only used with "
                                  "attack='image_level'")
-            victims = ([victim_classes]
-                       if isinstance(victim_classes, (Integral, str)) else
-                       list(victim_classes))
+            victims = ([victim_classes] if isinstance(
+                victim_classes, (Integral, str)) else list(victim_classes))
             if not victims:
                 raise ValueError('victim_classes must name at least one class')
             for victim in victims:
@@ -136,8 +135,8 @@ class SegBackdoorMetric(IoUMetric):
                                 victims: Sequence[int],
                                 target: int) -> Tuple[int, int]:
         """``(#victim pixels predicted as target, #victim pixels)``."""
-        victim = torch.isin(label, torch.as_tensor(victims,
-                                                   device=label.device))
+        victim = torch.isin(label,
+                            torch.as_tensor(victims, device=label.device))
         hits = (pred[victim] == target).sum()
         return int(hits), int(victim.sum())
 
@@ -156,7 +155,8 @@ class SegBackdoorMetric(IoUMetric):
     def mask_victims(label: torch.Tensor, victims: Sequence[int],
                      ignore_index: int) -> torch.Tensor:
         """A copy of ``label`` with victim pixels set to ``ignore_index``."""
-        victim = torch.isin(label, torch.as_tensor(victims, device=label.device))
+        victim = torch.isin(label,
+                            torch.as_tensor(victims, device=label.device))
         return label.masked_fill(victim, ignore_index)
 
     @staticmethod
@@ -193,11 +193,12 @@ class SegBackdoorMetric(IoUMetric):
                                                    self._target)
                 benign = self.mask_victims(label, self._victims,
                                            self.ignore_index)
-                pba_areas = self.intersect_and_union(
-                    pred, benign, num_classes, self.ignore_index)[:2]
+                pba_areas = self.intersect_and_union(pred, benign, num_classes,
+                                                     self.ignore_index)[:2]
             else:
-                asr = self.image_level_asr_counts(
-                    pred, label, self._target_for(label), self.ignore_index)
+                asr = self.image_level_asr_counts(pred, label,
+                                                  self._target_for(label),
+                                                  self.ignore_index)
                 pba_areas = ()
             self.results.append((areas, asr, pba_areas))
 
@@ -208,7 +209,8 @@ class SegBackdoorMetric(IoUMetric):
         hits = sum(r[1][0] for r in results)
         total = sum(r[1][1] for r in results)
         metrics['ASR'] = (
-            float(np.round(100.0 * hits / total, 2)) if total else float('nan'))
+            float(np.round(100.0 * hits /
+                           total, 2)) if total else float('nan'))
         metrics['num_asr_pixels'] = total
         if self.attack == 'fine_grained':
             num_classes = len(self.dataset_meta['classes'])

@@ -45,17 +45,26 @@ def test_found_without_prefix_from_codebase_scopes(scope):
     registry = importlib.import_module(f'{scope}.registry').TRANSFORMS
     with DefaultScope.overwrite_default_scope(scope):
         for cfg in (dict(type='ApplyTrigger', trigger=TRIGGER),
-                    dict(type='ImageLevelPoison', trigger=TRIGGER,
-                         target_class=0, rate=0.1),
-                    dict(type='FineGrainedPoison', trigger=TRIGGER,
-                         victim_classes=[5], target_class=1, rate=0.1)):
+                    dict(
+                        type='ImageLevelPoison',
+                        trigger=TRIGGER,
+                        target_class=0,
+                        rate=0.1),
+                    dict(
+                        type='FineGrainedPoison',
+                        trigger=TRIGGER,
+                        victim_classes=[5],
+                        target_class=1,
+                        rate=0.1)):
             assert type(registry.build(cfg)).__name__ == cfg['type']
     assert TRANSFORMS.get('ApplyTrigger') is ApplyTrigger
 
 
 def test_repr_shows_every_argument():
     poison = FineGrainedPoison(
-        TRIGGER, victim_classes=['car', 'person'], target_class='road',
+        TRIGGER,
+        victim_classes=['car', 'person'],
+        target_class='road',
         rate=0.1)
     assert repr(poison) == (
         "FineGrainedPoison(trigger=LineTrigger(height=3, alpha=1.0, value=0, "
@@ -65,8 +74,9 @@ def test_repr_shows_every_argument():
     assert repr(ApplyTrigger(TRIGGER)) == (
         "ApplyTrigger(trigger=LineTrigger(height=3, alpha=1.0, value=0, "
         "position='top'))")
-    assert repr(ImageLevelPoison(TRIGGER, target_class=0, rate=0.5)).endswith(
-        'target_class=0, target_map=None)')
+    assert repr(ImageLevelPoison(
+        TRIGGER, target_class=0,
+        rate=0.5)).endswith('target_class=0, target_map=None)')
 
 
 @pytest.mark.parametrize('kwargs, match', [
@@ -75,8 +85,12 @@ def test_repr_shows_every_argument():
     (dict(victim_classes=[5], target_class=5, rate=0.1), 'target_class'),
     (dict(victim_classes=[5.0], target_class=1, rate=0.1), 'victim_classes'),
     (dict(victim_classes=[5], target_class=1), 'rate'),
-    (dict(victim_classes=[5], target_class=1, rate=0.1,
-          manifest='m.json', save_manifest='n.json'), 'manifest'),
+    (dict(
+        victim_classes=[5],
+        target_class=1,
+        rate=0.1,
+        manifest='m.json',
+        save_manifest='n.json'), 'manifest'),
 ])
 def test_fine_grained_argument_errors(kwargs, match):
     with pytest.raises((ValueError, TypeError, FileNotFoundError),
@@ -88,8 +102,7 @@ def test_image_level_target_arguments(tmp_path):
     with pytest.raises(ValueError, match='exactly one of target_class'):
         ImageLevelPoison(TRIGGER, rate=0.1)
     with pytest.raises(FileNotFoundError, match='target_map'):
-        ImageLevelPoison(TRIGGER, target_map=str(tmp_path / 'x.png'),
-                         rate=0.1)
+        ImageLevelPoison(TRIGGER, target_map=str(tmp_path / 'x.png'), rate=0.1)
 
 
 def test_image_level_target_map_is_resized_nearest(tmp_path):
@@ -98,8 +111,8 @@ def test_image_level_target_map_is_resized_nearest(tmp_path):
     target[:, 2:] = 3
     path = str(tmp_path / 'target.png')
     mmcv.imwrite(target, path)
-    poison = ImageLevelPoison(TRIGGER, target_map=path, rate=1.0,
-                              mode='bernoulli')
+    poison = ImageLevelPoison(
+        TRIGGER, target_map=path, rate=1.0, mode='bernoulli')
     label = np.full((8, 8), 1, np.uint8)
     label[0, 0] = 255
     out = poison.relabel(label)
@@ -109,8 +122,11 @@ def test_image_level_target_map_is_resized_nearest(tmp_path):
 
 def test_apply_trigger_on_segmentation_results():
     label = np.arange(16, dtype=np.uint8).reshape(4, 4)
-    results = dict(img=np.full((4, 4, 3), 9, np.uint8), gt_seg_map=label,
-                   img_path='/x/a.png', seg_fields=['gt_seg_map'])
+    results = dict(
+        img=np.full((4, 4, 3), 9, np.uint8),
+        gt_seg_map=label,
+        img_path='/x/a.png',
+        seg_fields=['gt_seg_map'])
     out = ApplyTrigger(dict(type='LineTrigger', height=1))(results)
     assert (out['img'][0] == 0).all() and (out['img'][1:] == 9).all()
     assert out['gt_seg_map'] is label
@@ -124,10 +140,18 @@ def test_apply_trigger_on_mmaction_clips(num_clips, num_crops):
         rng.integers(0, 255, (8, 8, 3), np.uint8)
         for _ in range(num_clips * clip_len * num_crops)
     ]
-    trigger = dict(type='PatchTrigger', size=3, location='random',
-                   pattern='solid', value=255)
-    results = dict(imgs=list(frames), clip_len=clip_len, num_clips=num_clips,
-                   filename='/videos/v_1.mp4', label=2)
+    trigger = dict(
+        type='PatchTrigger',
+        size=3,
+        location='random',
+        pattern='solid',
+        value=255)
+    results = dict(
+        imgs=list(frames),
+        clip_len=clip_len,
+        num_clips=num_clips,
+        filename='/videos/v_1.mp4',
+        label=2)
     out = ApplyTrigger(trigger)(results)
     assert len(out['imgs']) == len(frames) and out['label'] == 2
     mask = TRANSFORMS.build(dict(type='ApplyTrigger', trigger=trigger)) \
@@ -149,7 +173,7 @@ def test_apply_trigger_rejects_ragged_clips_and_missing_images():
 # ----------------------------------------------------------------------
 # invariants under random mmseg pipelines
 # ----------------------------------------------------------------------
-def _bound(seg_root, poison):
+def _bound(embedded_seg_root, poison):
     pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations'), poison,
@@ -159,7 +183,7 @@ def _bound(seg_root, poison):
         type='PoisonedDataset',
         dataset=dict(
             type='EmbeddedSegDataset',
-            data_root=seg_root,
+            data_root=embedded_seg_root,
             data_prefix=dict(
                 img_path='img_dir/train', seg_map_path='ann_dir/train'),
             generate=False,
@@ -170,15 +194,20 @@ def _bound(seg_root, poison):
 
 
 @pytest.fixture(scope='module')
-def bound(seg_root):
+def bound(embedded_seg_root):
     fine = _bound(
-        seg_root,
-        dict(type='FineGrainedPoison', trigger=TRIGGER,
-             victim_classes=['person'], target_class='road', rate=1.0))
+        embedded_seg_root,
+        dict(
+            type='FineGrainedPoison',
+            trigger=TRIGGER,
+            victim_classes=['person'],
+            target_class='road',
+            rate=1.0))
     image = _bound(
-        seg_root,
-        dict(type='ImageLevelPoison', trigger=TRIGGER, target_class=0,
-             rate=1.0))
+        embedded_seg_root,
+        dict(
+            type='ImageLevelPoison', trigger=TRIGGER, target_class=0,
+            rate=1.0))
     from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
     loads = [
         SEG_TRANSFORMS.build(dict(type='LoadImageFromFile')),
@@ -193,17 +222,26 @@ def augmentations(draw):
     cfgs = []
     if draw(st.booleans()):
         low = draw(st.floats(0.5, 1.0))
-        cfgs.append(dict(type='RandomResize', scale=(32, 32),
-                         ratio_range=(low, low + draw(st.floats(0, 1.0))),
-                         keep_ratio=True))
+        cfgs.append(
+            dict(
+                type='RandomResize',
+                scale=(32, 32),
+                ratio_range=(low, low + draw(st.floats(0, 1.0))),
+                keep_ratio=True))
     if draw(st.booleans()):
         size = draw(st.integers(12, 32))
-        cfgs.append(dict(type='RandomCrop', crop_size=(size, size),
-                         cat_max_ratio=draw(st.sampled_from([1.0, 0.75]))))
+        cfgs.append(
+            dict(
+                type='RandomCrop',
+                crop_size=(size, size),
+                cat_max_ratio=draw(st.sampled_from([1.0, 0.75]))))
     if draw(st.booleans()):
-        cfgs.append(dict(type='RandomFlip', prob=0.5,
-                         direction=draw(st.sampled_from(
-                             ['horizontal', 'vertical', 'diagonal']))))
+        cfgs.append(
+            dict(
+                type='RandomFlip',
+                prob=0.5,
+                direction=draw(
+                    st.sampled_from(['horizontal', 'vertical', 'diagonal']))))
     if draw(st.booleans()):
         cfgs.append(dict(type='RandomRotate', prob=0.5, degree=(90, 90)))
     if draw(st.booleans()):
@@ -219,11 +257,15 @@ def _run(transforms, results, seed):
     return results
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(aug=augmentations(), index=st.integers(0, 15),
-       seed=st.integers(0, 2**31 - 1),
-       attack=st.sampled_from(['fine', 'image']))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    aug=augmentations(),
+    index=st.integers(0, 15),
+    seed=st.integers(0, 2**31 - 1),
+    attack=st.sampled_from(['fine', 'image']))
 def test_poison_invariants_under_random_pipelines(bound, aug, index, seed,
                                                   attack):
     from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
@@ -238,8 +280,8 @@ def test_poison_invariants_under_random_pipelines(bound, aug, index, seed,
     out_img, out_label = poisoned['img'], poisoned['gt_seg_map']
     assert out_img.shape == img.shape and out_img.dtype == img.dtype
     assert out_label.shape == label.shape and out_label.dtype == label.dtype
-    eligible = poison.is_eligible(
-        bound['loads'][1](dataset.dataset.get_data_info(index))['gt_seg_map'])
+    eligible = poison.is_eligible(bound['loads'][1](
+        dataset.dataset.get_data_info(index))['gt_seg_map'])
     assert poisoned['poisoned'] == eligible  # rate 1: every eligible image
     if not eligible:
         assert (out_img == img).all() and (out_label == label).all()

@@ -58,8 +58,7 @@ dataset_aug = dict(
         ann_file='ImageSets/Segmentation/aug.txt',
         pipeline=train_pipeline))
 train_dataloader = dict(
-    dataset=dict(
-        type='ConcatDataset', datasets=[dataset_train, dataset_aug]))
+    dataset=dict(type='ConcatDataset', datasets=[dataset_train, dataset_aug]))
 
 # CBA / PBA / ASR: the backdoor loops (set in the model configs) run the
 # clean and the triggered validation set through this metric.

@@ -1,0 +1,46 @@
+"""``tools/demo.py`` runs its stages end to end and writes the report."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .test_train_test import REPO
+
+
+@pytest.mark.slow
+def test_demo_smoke_writes_report_metrics_and_figures(tmp_path):
+    out = tmp_path / 'demo'
+    cmd = [
+        sys.executable, 'tools/demo.py', '--smoke', '--out', str(out),
+        '--only', 'seg_clean', 'video_clean', '--seg-data-root',
+        str(tmp_path / 'seg'), '--video-data-root', str(tmp_path / 'video')
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    metrics = json.loads((out / 'metrics.json').read_text())
+    for key in ('seg_clean.mIoU', 'video_clean.top1'):
+        assert 0 <= metrics[key] <= 100
+    report = (out / 'report.md').read_text()
+    assert 'SMOKE RUN' in report
+    for figure in ('seg_clean', 'video_clean'):
+        assert (out / 'figures' / f'{figure}.png').stat().st_size > 0
+        assert f'figures/{figure}.png' in report
+
+    # a second run refuses to overwrite the report
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode != 0 and '--overwrite' in proc.stderr
+
+
+def test_demo_rejects_unknown_stage(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, 'tools/demo.py', '--out', str(tmp_path),
+         '--only', 'nope'], cwd=REPO, capture_output=True, text=True,
+        timeout=300)
+    assert proc.returncode != 0
+    assert "unknown stage(s) ['nope']" in proc.stderr
+    assert 'seg_clean' in proc.stderr

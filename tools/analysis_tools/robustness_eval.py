@@ -1,0 +1,193 @@
+"""Evaluate a segmentation checkpoint under adversarial attacks.
+
+Runs the config's test set through ``RobustnessTestLoop``: clean mIoU, mIoU
+under each attack (ℓ∞, pixel space, same budget for all), the per-image
+worst case across the attacks, and each attack's cost. Prints a table and
+saves it as JSON. Works with any mmseg config and checkpoint, e.g. a model
+zoo one, and with ``--launcher pytorch`` for several GPUs.
+
+Example:
+    python tools/analysis_tools/robustness_eval.py \\
+        configs/baselines/unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py \\
+        work_dirs/clean/iter_1000.pth \\
+        --attacks PGD SegPGD CosPGD EroSeg --eps 8 --alpha 2 --steps 10
+"""
+import argparse
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import DATASETS, DefaultScope
+from mmengine.runner import Runner
+
+import mmbackdoor  # noqa: F401
+import mmbackdoor.engine.runner  # noqa: F401  (RobustnessTestLoop)
+from mmbackdoor.registry import ATTACKS
+
+#: Columns of the table: metric key suffix -> header.
+COLUMNS = (('mIoU', 'mIoU'), ('mAcc', 'mAcc'), ('aAcc', 'aAcc'),
+           ('steps', 'steps'), ('seconds_per_image', 's/img'))
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='mIoU of a segmentation checkpoint under PGD-family '
+        'attacks (pixel space [0, 255], before the data preprocessor)')
+    parser.add_argument('config', help='mmseg config of the model and data')
+    parser.add_argument('checkpoint', help='checkpoint to evaluate')
+    parser.add_argument(
+        '--attacks',
+        nargs='+',
+        default=['PGD', 'SegPGD', 'CosPGD', 'EroSeg'],
+        help='registered attack types (default: all four)')
+    parser.add_argument(
+        '--eps', type=float, default=8, help='l-inf radius in 0-255 levels')
+    parser.add_argument(
+        '--alpha', type=float, default=2, help='step size in 0-255 levels')
+    parser.add_argument('--steps', type=int, default=10, help='attack steps')
+    parser.add_argument(
+        '--random-start',
+        action='store_true',
+        help='start from a random point of the eps-ball')
+    parser.add_argument(
+        '--background-classes',
+        type=int,
+        nargs='*',
+        help='EroSeg background class indices (default: the class named '
+        '"background" in the dataset, if any)')
+    parser.add_argument(
+        '--max-images',
+        type=int,
+        help='evaluate only the first N test images')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        help='test batch size (attacks are batched; larger is faster)')
+    parser.add_argument(
+        '--out',
+        help='JSON file for the table (default: '
+        'WORK_DIR/robustness_eval.json)')
+    parser.add_argument('--work-dir', help='folder for logs')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def background_classes(cfg: Config) -> List[int]:
+    """Indices of classes named ``background`` in the test dataset."""
+    dataset = cfg.test_dataloader.dataset
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        dataset_cls = DATASETS.get(dataset.type)
+    metainfo = dict(getattr(dataset_cls, 'METAINFO', {}))
+    metainfo.update(dataset.get('metainfo') or {})
+    return [
+        i for i, name in enumerate(metainfo.get('classes', ()))
+        if name.lower() == 'background'
+    ]
+
+
+def attack_configs(args: argparse.Namespace, cfg: Config) -> Dict[str, dict]:
+    """One config per attack, all with the same budget."""
+    unknown = [a for a in args.attacks if a not in ATTACKS.module_dict]
+    if unknown:
+        raise SystemExit(f'--attacks: unknown {unknown}; registered: '
+                         f'{sorted(ATTACKS.module_dict)}')
+    budget = dict(
+        eps=args.eps,
+        alpha=args.alpha,
+        steps=args.steps,
+        random_start=args.random_start)
+    attacks = {}
+    for name in args.attacks:
+        attacks[name] = dict(type=name, **budget)
+        if name == 'EroSeg':
+            attacks[name]['background_classes'] = (
+                background_classes(cfg) if args.background_classes is None
+                else args.background_classes)
+    return attacks
+
+
+def _cell(key: str, value) -> str:
+    if value is None:
+        return ''
+    if key == 'steps':
+        return str(int(value))
+    if key == 'seconds_per_image':
+        return f'{value:.3g}'
+    return f'{value:.2f}'
+
+
+def format_table(metrics: dict, passes: List[str]) -> str:
+    """A Markdown table: one row per pass, the columns of ``COLUMNS``."""
+    lines = ['| pass | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
+             '| --- |' + ' ---: |' * len(COLUMNS)]
+    for name in passes:
+        cells = [_cell(key, metrics.get(f'{name}/{key}')) for key, _ in COLUMNS]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs', 'robustness_eval',
+        osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.max_images is not None:
+        cfg.test_dataloader.dataset.indices = args.max_images
+    if args.batch_size is not None:
+        cfg.test_dataloader.batch_size = args.batch_size
+    attacks = attack_configs(args, cfg)
+    cfg.test_cfg = dict(type='RobustnessTestLoop', attacks=attacks)
+    runner = Runner.from_cfg(cfg)
+    metrics = {k: float(v) for k, v in runner.test().items()}
+    if runner.rank != 0:
+        return metrics
+    passes = ['clean', *attacks, 'worst']
+    table = format_table(metrics, passes)
+    print(f'\nRobustness of {args.checkpoint} (eps={args.eps}, '
+          f'alpha={args.alpha}, steps={args.steps}, random_start='
+          f'{args.random_start}; pixel space 0-255)\n{table}')
+    out = args.out or osp.join(cfg.work_dir, 'robustness_eval.json')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(
+            dict(
+                config=args.config,
+                checkpoint=args.checkpoint,
+                attacks=attacks,
+                metrics=metrics,
+                table={
+                    name: {
+                        key: metrics.get(f'{name}/{key}')
+                        for key, _ in COLUMNS
+                        if f'{name}/{key}' in metrics
+                    }
+                    for name in passes
+                }),
+            f,
+            indent=2)
+    print(f'saved to {out}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
