@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from .test_train_test import REPO
+from test_train_test import REPO
 
 
 @pytest.mark.slow
