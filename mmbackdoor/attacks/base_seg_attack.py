@@ -203,14 +203,8 @@ class BaseSegAttack:
         device = segmentor.data_preprocessor.device
         clean = [x.to(device=device, dtype=torch.float32) for x in inputs]
         bounds = [AF.linf_bounds(x, self.eps) for x in clean]
-        if self.random_start:
-            adv = [
-                AF.linf_project(
-                    AF.linf_random_start(x, self.eps, generator), lo, hi)
-                for x, (lo, hi) in zip(clean, bounds)
-            ]
-        else:
-            adv = clean
+        adv = [AF.linf_random_start(x, self.eps, generator)
+               for x in clean] if self.random_start else clean
         state: dict = {}
         stats = []
         recorded = [] if record else None
@@ -220,7 +214,7 @@ class BaseSegAttack:
             with torch.enable_grad():
                 for step in range(self.steps):
                     leaves = [x.detach().requires_grad_() for x in adv]
-                    logits, labels = self._logits_and_labels(
+                    logits, labels = self.logits_and_labels(
                         segmentor, leaves, samples, training)
                     if step == 0:
                         self.check_num_classes(logits.shape[1])
@@ -250,7 +244,7 @@ class BaseSegAttack:
             segmentor.train(was_training)
         losses, fractions, accuracy = torch.stack(stats).cpu().T.tolist()
         return AttackResult(
-            inputs=[x.detach() for x in adv],
+            inputs=adv,
             losses=losses,
             attacked_fraction=fractions,
             accuracy=accuracy,
@@ -258,10 +252,11 @@ class BaseSegAttack:
             weights=recorded)
 
     @staticmethod
-    def _logits_and_labels(segmentor: BaseSegmentor, inputs: List[Tensor],
-                           samples: list,
-                           training: bool) -> Tuple[Tensor, Tensor]:
-        """Logits (with gradient) and labels on the label grid.
+    def logits_and_labels(segmentor: BaseSegmentor, inputs: List[Tensor],
+                          samples: list,
+                          training: bool) -> Tuple[Tensor, Tensor]:
+        """Logits (with gradient w.r.t. ``inputs``) and labels on the label
+        grid: what every attack step differentiates.
 
         Training batches go the way of ``train_step``/``loss``: preprocess
         with ``training=True`` (padding labels with the images), decode head
@@ -270,10 +265,20 @@ class BaseSegAttack:
         crops padding, undoes flips and resizes to the original shape).
         Equal-sized outputs are stacked to ``(N, C, H, W)``; otherwise every
         sample is flattened and concatenated to ``(1, C, P)``.
+
+        Args:
+            segmentor (BaseSegmentor): The unwrapped segmentor.
+            inputs (list[Tensor]): Float CHW images in pixel space.
+            samples (list[SegDataSample]): Their data samples (not modified).
+            training (bool): See :meth:`run`.
+
+        Returns:
+            tuple[Tensor, Tensor]: Logits ``(N, C, *)`` and labels ``(N, *)``.
         """
+        # ``stack_batch`` pads the labels of training batches in place
         copies = [
-            s.new(gt_sem_seg=s.gt_sem_seg.clone() if training else s.
-                  gt_sem_seg) for s in samples
+            s.new(gt_sem_seg=s.gt_sem_seg.clone()
+                  if training else s.gt_sem_seg) for s in samples
         ]
         data = segmentor.data_preprocessor(
             dict(inputs=inputs, data_samples=copies), training)

@@ -127,7 +127,9 @@ def cospgd_weights(logits: Tensor, labels: Tensor, valid: Tensor,
     """
     probs = logits.softmax(dim=1)
     safe = labels.masked_fill(~valid, 0).unsqueeze(1)
-    cos = probs.gather(1, safe).squeeze(1) / probs.norm(dim=1)
+    # ``(p * p).sum(1).sqrt()`` is several times faster than ``p.norm(dim=1)``
+    # over the class dimension of an NCHW tensor on CPU
+    cos = probs.gather(1, safe).squeeze(1) / (probs * probs).sum(dim=1).sqrt()
     if targeted:
         cos = 1.0 - cos
     return cos * valid / labels.numel()

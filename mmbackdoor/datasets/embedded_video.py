@@ -1,15 +1,22 @@
 """Embedded synthetic video dataset: textured objects whose class is their
 motion.
 
-Every clip shows a cluttered background cut from a real photograph or texture
-of scikit-image (``skimage.data``, shipped with the wheel, no download), a few
-static textured distractor objects and one textured *actor* that moves. The
-class of a clip is the actor's motion (``move_left``, ``rotate_cw``, ``grow``
-...). Appearance, start pose, motion magnitudes, distractors and sensor noise
-are drawn *before* the class is applied, with the same random draws whatever
-the class, so the first frame of a clip carries no information about its class
+Every clip shows a background cut from a real photograph or texture of
+scikit-image (``skimage.data``, shipped with the wheel, no download), one or
+two static textured distractor objects and, in front of them, one textured
+*actor* that moves. The class of a clip is the actor's motion (``move_left``,
+``rotate_cw``, ``grow`` ...). Shapes, textures, colours, sizes, start pose,
+motion magnitudes, distractors and sensor noise are random, and they are drawn
+*before* the class is applied, with the same random draws whatever the class:
+the first frame of a clip carries no information about its class
 (:func:`render_clip` of the same parameters gives a byte-identical first frame
-for every motion): the class is only visible from motion across frames.
+for every motion), only motion across frames does.
+
+The background is defocused (one or two octaves of blur) and of reduced
+contrast, as behind an in-focus foreground: with sharp, full-contrast photo
+backgrounds a small 3D CNN trained from scratch stayed at chance for 20+
+epochs (the static high-contrast texture swamps the motion signal), which
+would make the dataset useless as a few-minute CPU demo.
 
 Clips are written as lossless PNG frame folders in MMAction2's rawframe layout,
 read by the stock :class:`~mmaction.datasets.RawframeDataset` and
@@ -47,7 +54,7 @@ Pose = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 MotionFn = Callable[[np.ndarray, Dict[str, float]], Pose]
 
 #: Format version of the files written by :func:`generate_embedded_video`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_NUM_TRAIN_PER_CLASS = 100
 DEFAULT_NUM_VAL_PER_CLASS = 20
 DEFAULT_NUM_FRAMES = 16
@@ -57,8 +64,8 @@ FRAMES_DIR = 'rawframes'
 META_FILE = 'meta.json'
 SPLITS = ('train', 'val')
 
-#: scikit-image sample images used for backgrounds and object textures. Only
-#: the PNG files are used, so decoding is bit-exact on every platform.
+#: scikit-image sample images used for backgrounds and object textures (only
+#: the PNG ones: JPEG decoding may differ between library versions).
 TEXTURE_NAMES = ('astronaut', 'brick', 'camera', 'cell', 'chelsea', 'coffee',
                  'coins', 'grass', 'gravel', 'immunohistochemistry', 'moon',
                  'page', 'text')
@@ -187,7 +194,10 @@ def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return top * (1 - fy) + bottom * fy
 
 
-def _sample_texture(name: str, x: np.ndarray, y: np.ndarray, step: float,
+def _sample_texture(name: str,
+                    x: np.ndarray,
+                    y: np.ndarray,
+                    step: float,
                     blur: int = 0) -> np.ndarray:
     """Sample a texture at source pixel coordinates ``(x, y)`` whose output
     pixels lie ``step`` source pixels apart, without aliasing: read the
@@ -254,8 +264,12 @@ def _sample_background(rng: np.random.Generator, img_size: int) -> np.ndarray:
     grid = (np.arange(img_size) + 0.5) * step
     x0 = rng.uniform(0, w - side)
     y0 = rng.uniform(0, h - side)
-    crop = _sample_texture(name, x0 + grid[None, :], y0 + grid[:, None], step,
-                           blur=int(rng.integers(1, 3)))
+    crop = _sample_texture(
+        name,
+        x0 + grid[None, :],
+        y0 + grid[:, None],
+        step,
+        blur=int(rng.integers(1, 3)))
     mean = crop.mean(axis=(0, 1))
     crop = mean + rng.uniform(0.3, 0.6) * (crop - mean)
     return crop * rng.uniform(0.7, 1.2, size=3) + rng.uniform(-30, 30, size=3)
@@ -265,9 +279,9 @@ def sample_clip_params(rng: np.random.Generator, num_frames: int,
                        img_size: int) -> dict:
     """Draw everything about a clip except its motion class.
 
-    The draws do not depend on the class, so clips of different classes are
-    alike in distribution frame by frame at ``t = 0`` and only the actor's
-    motion tells them apart. Geometry is relative to ``img_size`` and motion
+    The draws do not depend on the class: rendered with any motion, the same
+    parameters give the same first frame, and only the actor's motion tells
+    the classes apart. Geometry is relative to ``img_size`` and motion
     magnitudes are totals over the clip, so any ``num_frames`` shows the
     same motions.
 
@@ -324,8 +338,8 @@ def _render_sprite(sprite: dict, cx: np.ndarray, cy: np.ndarray,
     alpha = np.clip(0.5 - sdf * r, 0, 1)[..., None]
     tx, ty = sprite['tex_center']
     color = _sample_texture(sprite['texture'], tx + sprite['tex_half'] * qx,
-                            ty + sprite['tex_half'] * qy,
-                            sprite['tex_step']) * sprite['gain'] + sprite['bias']
+                            ty + sprite['tex_half'] * qy, sprite['tex_step']
+                            ) * sprite['gain'] + sprite['bias']
     return color, alpha
 
 
@@ -333,8 +347,8 @@ def render_clip(params: dict, motion: str) -> np.ndarray:
     """Render a clip from :func:`sample_clip_params` with a motion class.
 
     Frame ``t`` shows the actor at progress ``p = t / (T - 1)`` of its motion:
-    ``(cx, cy, angle, log r) = start + MOTIONS[motion](p)``, composited with
-    the static distractors in the drawn layer order, plus sensor noise.
+    ``(cx, cy, angle, log r) = start + MOTIONS[motion](p)``, composited in
+    front of the static distractors, plus sensor noise.
 
     Args:
         params (dict): Clip parameters.
@@ -355,9 +369,9 @@ def render_clip(params: dict, motion: str) -> np.ndarray:
                                  actor['angle'] + d_angle,
                                  actor['radius'] * np.exp(d_log_r), img_size)
     layers = [
-        _render_sprite(d, np.array([d['center'][0]]),
-                       np.array([d['center'][1]]), np.array([d['angle']]),
-                       np.array([d['radius']]), img_size)
+        _render_sprite(d, np.array([d['center'][0]]), np.array([
+            d['center'][1]
+        ]), np.array([d['angle']]), np.array([d['radius']]), img_size)
         for d in params['distractors']
     ] + [actor_layer]
     canvas = np.broadcast_to(params['background'],
@@ -423,8 +437,10 @@ def _check_existing(data_root: str, config: dict) -> bool:
                 f'embedded video dataset (no {META_FILE}); remove it or pass '
                 'overwrite=True')
         return False
-    differing = {k: (meta.get(k), v) for k, v in config.items()
-                 if meta.get(k) != v}
+    differing = {
+        k: (meta.get(k), v)
+        for k, v in config.items() if meta.get(k) != v
+    }
     if differing:
         details = ', '.join(f'{k}: stored {old!r} != requested {new!r}'
                             for k, (old, new) in differing.items())
@@ -482,10 +498,12 @@ def generate_embedded_video(
 
     Clip ``i`` of a split has class ``classes[i % len(classes)]`` and is a
     pure function of ``(seed, classes, split, i)``: the output is
-    byte-identical for the same arguments, and a dataset with more clips per
-    class extends a smaller one. The data are rendered into a temporary
-    sibling folder that is renamed into place, so concurrent callers (e.g.
-    DDP ranks) and interrupted runs never leave a partial ``data_root``.
+    byte-identical for the same arguments (on one platform; numpy's
+    vectorised transcendental functions may differ in the last bit between
+    CPUs), and a dataset with more clips per class extends a smaller one.
+    The data are rendered into a temporary sibling folder that is renamed
+    into place, so concurrent callers (e.g. DDP ranks) and interrupted runs
+    never leave a partial ``data_root``.
 
     Args:
         data_root (str): Folder to create.
@@ -516,7 +534,8 @@ def generate_embedded_video(
     tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
     print_log(
         f'Generating the embedded video dataset in {data_root} '
-        f'({config})', logger='current')
+        f'({config})',
+        logger='current')
     try:
         _write_dataset(tmp, config)
         if overwrite and osp.lexists(data_root):

@@ -157,7 +157,7 @@ def test_test_pipeline_labels_at_original_size_and_slide_inference():
     model = build_segmentor(mode='slide').eval()
     batch = make_batch(label_size=48)
     attack = ATTACKS.build(dict(type='SegPGD', steps=2))
-    logits, labels = attack._logits_and_labels(model, batch['inputs'],
+    logits, labels = attack.logits_and_labels(model, batch['inputs'],
                                                batch['data_samples'], False)
     assert logits.shape == (2, NUM_CLASSES, 48, 48)
     with torch.no_grad():
@@ -173,7 +173,7 @@ def test_labels_of_different_sizes_are_flattened(segmentor):
     batch['data_samples'][1] = make_batch(label_size=40).get(
         'data_samples')[1]
     attack = ATTACKS.build(dict(type='CosPGD', steps=1))
-    logits, labels = attack._logits_and_labels(segmentor, batch['inputs'],
+    logits, labels = attack.logits_and_labels(segmentor, batch['inputs'],
                                                batch['data_samples'], False)
     assert logits.shape == (1, NUM_CLASSES, 48 * 48 + 40 * 40)
     assert labels.shape == (1, 48 * 48 + 40 * 40)

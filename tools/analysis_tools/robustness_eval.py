@@ -19,8 +19,8 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import DATASETS, DefaultScope
 from mmengine.runner import Runner
+from mmseg.registry import DATASETS
 
 import mmbackdoor  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401  (RobustnessTestLoop)
@@ -90,8 +90,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def background_classes(cfg: Config) -> List[int]:
     """Indices of classes named ``background`` in the test dataset."""
     dataset = cfg.test_dataloader.dataset
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        dataset_cls = DATASETS.get(dataset.type)
+    dataset_cls = DATASETS.get(dataset.type)
+    if dataset_cls is None:
+        raise SystemExit(f'dataset type {dataset.type!r} is not registered; '
+                         'pass --background-classes explicitly')
     metainfo = dict(getattr(dataset_cls, 'METAINFO', {}))
     metainfo.update(dataset.get('metainfo') or {})
     return [

@@ -1,8 +1,9 @@
 # The embedded synthetic motion-recognition dataset
 # (mmbackdoor/datasets/embedded_video.py), generated into ``data_root`` on
-# first use: 8 motion classes (TARGET_CLASSES), 80 train / 20 val clips per
+# first use: 8 motion classes (TARGET_CLASSES), 100 train / 20 val clips per
 # class, 16 lossless PNG frames of 64x64 per clip, read by mmaction's
-# RawframeDataset / RawFrameDecode. 8 frames with stride 2 are sampled.
+# RawframeDataset / RawFrameDecode. Frames 1, 3, ..., 15 are sampled (8
+# frames, stride 2), then cropped to 56x56 (random in training).
 # No Flip: a horizontal flip turns move_left into move_right and rotate_cw
 # into rotate_ccw without changing the label.
 dataset_type = 'EmbeddedVideoDataset'
@@ -14,16 +15,23 @@ frame_interval = 2
 crop_size = 56
 
 train_pipeline = [
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=frame_interval,
-         num_clips=1),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1),
     dict(type='RawFrameDecode'),
     dict(type='RandomCrop', size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=frame_interval,
-         num_clips=1, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=frame_interval,
+        num_clips=1,
+        test_mode=True),
     dict(type='RawFrameDecode'),
     dict(type='CenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
