@@ -8,10 +8,10 @@ reference loop is the package's recipe: per-pixel cross-entropy
 what the package implements differs, its forward is the same data
 preprocessor + ``predict`` path as ours and its input gradient is taken with
 ``torch.autograd.grad`` as ours is (``loss.backward()``, as in the package's
-examples, would also compute every parameter's gradient). Reported: seconds per attack step, the time ratio ours /
-package, mIoU after each attack and the mIoU difference (goal: no slower,
-within 0.5 mIoU). Timing alternates the two implementations, medians over
-``--repeats``.
+examples, would also compute every parameter's gradient). Reported: seconds
+per attack step, the time ratio ours / package, mIoU after each attack and
+the mIoU difference (goal: no slower, within 0.5 mIoU). Timing alternates
+the two implementations, medians over ``--repeats``.
 
 ``cospgd`` is not a dependency of mmbackdoor; install it for this script
 with ``pip install --no-deps cospgd==0.1.3`` (``--no-deps`` keeps your torch).

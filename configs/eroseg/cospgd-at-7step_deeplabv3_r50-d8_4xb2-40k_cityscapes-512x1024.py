@@ -1,4 +1,5 @@
-# CosPGD-AT (Agnihotri et al., 2024) of DeepLabV3-R50 on Cityscapes, mmseg's schedule.
+# CosPGD-AT (Agnihotri et al., 2024) of DeepLabV3-R50 on Cityscapes, mmseg's
+# schedule.
 # Loss CE(x) + 1.0 * CE(x + delta) (the EroSeg paper's objective); delta from
 # CosPGD with eps = 8 (of 0-255), T = 7 steps of 2.5 * eps / T, no random
 # start, crafted on the current model in eval mode.

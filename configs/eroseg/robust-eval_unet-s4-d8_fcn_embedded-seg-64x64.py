@@ -2,7 +2,8 @@
 # under PGD / SegPGD / CosPGD / EroSeg at an equal budget (eps 8, step 2,
 # 10 steps, no random start) and the per-image worst case. Use it with any
 # checkpoint of the embedded baseline or its AT variants:
-#   python tools/test.py configs/eroseg/robust-eval_unet-s4-d8_fcn_embedded-seg-64x64.py CKPT
+#   python tools/test.py \
+#       configs/eroseg/robust-eval_unet-s4-d8_fcn_embedded-seg-64x64.py CKPT
 _base_ = ['../baselines/unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py']
 
 budget = dict(eps=8, alpha=2, steps=10)

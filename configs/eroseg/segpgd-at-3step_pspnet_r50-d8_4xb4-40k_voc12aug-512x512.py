@@ -1,4 +1,5 @@
-# SegPGD-AT (Gu et al., 2022) of PSPNet-R50 on Pascal VOC 2012 + SBD (aug), mmseg's schedule.
+# SegPGD-AT (Gu et al., 2022) of PSPNet-R50 on Pascal VOC 2012 + SBD (aug),
+# mmseg's schedule.
 # Loss CE(x) + 1.0 * CE(x + delta) (the EroSeg paper's objective); delta from
 # SegPGD with eps = 8 (of 0-255), T = 3 steps of 2.5 * eps / T, no random
 # start, crafted on the current model in eval mode.

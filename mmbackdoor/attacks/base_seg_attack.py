@@ -360,4 +360,3 @@ def build_attack(cfg: Union[dict, BaseSegAttack]) -> BaseSegAttack:
     # would warn that no "mmseg" child exists.
     with DefaultScope.overwrite_default_scope(ATTACKS.scope):
         return ATTACKS.build(cfg)
-

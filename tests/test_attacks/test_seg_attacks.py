@@ -158,7 +158,7 @@ def test_test_pipeline_labels_at_original_size_and_slide_inference():
     batch = make_batch(label_size=48)
     attack = ATTACKS.build(dict(type='SegPGD', steps=2))
     logits, labels = attack.logits_and_labels(model, batch['inputs'],
-                                               batch['data_samples'], False)
+                                              batch['data_samples'], False)
     assert logits.shape == (2, NUM_CLASSES, 48, 48)
     with torch.no_grad():
         outs = model.test_step(batch)
@@ -174,7 +174,7 @@ def test_labels_of_different_sizes_are_flattened(segmentor):
         'data_samples')[1]
     attack = ATTACKS.build(dict(type='CosPGD', steps=1))
     logits, labels = attack.logits_and_labels(segmentor, batch['inputs'],
-                                               batch['data_samples'], False)
+                                              batch['data_samples'], False)
     assert logits.shape == (1, NUM_CLASSES, 48 * 48 + 40 * 40)
     assert labels.shape == (1, 48 * 48 + 40 * 40)
     result = attack.run(segmentor, batch, record=True)

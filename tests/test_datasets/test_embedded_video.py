@@ -127,7 +127,7 @@ def test_rawframe_layout(tmp_path):
 
 def test_config_dataset_reads_frames_through_pipeline(tmp_path):
     """The dataset of the base config, built through the registry, reads the
-    generated PNG frames with RawFrameDecode into 8x56x56 NCTHW clips."""
+    generated PNG frames with RawFrameDecode into 16x56x56 NCTHW clips."""
     cfg = Config.fromfile(BASE_DATASET)
     root = str(tmp_path / 'embedded_video')
     for loader, split, per_class in ((cfg.train_dataloader, 'train', 1),
@@ -138,17 +138,17 @@ def test_config_dataset_reads_frames_through_pipeline(tmp_path):
         assert dataset.metainfo['classes'] == TARGET_CLASSES
         assert len(dataset) == per_class * len(TARGET_CLASSES)
         sample = dataset[0]
-        assert sample['inputs'].shape == (1, 3, 8, 56, 56)
+        assert sample['inputs'].shape == (1, 3, 16, 56, 56)
         assert sample['inputs'].dtype == torch.uint8
         assert sample['data_samples'].gt_label.item() == 0
         assert dataset.get_data_info(0)['frame_dir'] == osp.join(
             root, 'rawframes', f'{split}_move_left_0000')
-    # Frames 1, 3, ..., 15 of the clip are read from disk and centre-cropped.
+    # The clip's frames are read from disk and centre-cropped.
     frames = np.stack([
         cv2.imread(
             osp.join(root, 'rawframes', 'val_move_left_0000',
                      f'img_{t:05}.png'))[4:60, 4:60, ::-1]
-        for t in range(1, 16, 2)
+        for t in range(1, 17)
     ])
     assert np.array_equal(sample['inputs'][0].permute(1, 2, 3, 0).numpy(),
                           frames)
@@ -425,6 +425,9 @@ def test_runner_trains_baseline_and_saves_checkpoint(tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == len(TARGET_CLASSES) // 4
+    # The baseline samples 8 of the 16 frames.
+    assert runner.train_dataloader.dataset[0]['inputs'].shape == (1, 3, 8, 56,
+                                                                  56)
     ckpt = torch.load(
         osp.join(cfg.work_dir, 'epoch_1.pth'),
         map_location='cpu',

@@ -21,8 +21,9 @@ import mmbackdoor.engine.runner  # noqa: F401
 from mmbackdoor.engine.hooks import AdversarialTrainingHook
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO, 'configs', 'eroseg',
-                  'eroseg-at-3step_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
+CONFIG = osp.join(
+    REPO, 'configs', 'eroseg',
+    'eroseg-at-3step_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
 EPS = 8
 
 

@@ -138,7 +138,9 @@ def format_table(metrics: dict, passes: List[str]) -> str:
     lines = ['| pass | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
              '| --- |' + ' ---: |' * len(COLUMNS)]
     for name in passes:
-        cells = [_cell(key, metrics.get(f'{name}/{key}')) for key, _ in COLUMNS]
+        cells = [
+            _cell(key, metrics.get(f'{name}/{key}')) for key, _ in COLUMNS
+        ]
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

@@ -2,16 +2,16 @@
 # (mmbackdoor/datasets/embedded_video.py), generated into ``data_root`` on
 # first use: 8 motion classes (TARGET_CLASSES), 100 train / 20 val clips per
 # class, 16 lossless PNG frames of 64x64 per clip, read by mmaction's
-# RawframeDataset / RawFrameDecode. Frames 1, 3, ..., 15 are sampled (8
-# frames, stride 2), then cropped to 56x56 (random in training).
+# RawframeDataset / RawFrameDecode. All 16 frames are sampled, then cropped
+# to 56x56 (random in training).
 # No Flip: a horizontal flip turns move_left into move_right and rotate_cw
 # into rotate_ccw without changing the label.
 dataset_type = 'EmbeddedVideoDataset'
 data_root = 'data/embedded_video'
 ann_file_train = 'train_list.txt'
 ann_file_val = 'val_list.txt'
-clip_len = 8
-frame_interval = 2
+clip_len = 16
+frame_interval = 1
 crop_size = 56
 
 train_pipeline = [

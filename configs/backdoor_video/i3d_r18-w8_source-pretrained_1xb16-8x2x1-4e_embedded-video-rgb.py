@@ -1,19 +1,15 @@
-# Clean model of the embedded clean-label chain: the source-pretrained
-# backbone (i3d-tiny_1xb16-30e_embedded-video-source-56px.py, exported with
-# tools/video/export_backbone.py) fine-tuned on the embedded target classes
-# with a new classifier. The attacker's clean model and the victim both use
-# this recipe (see README.md).
-_base_ = ['./i3d-tiny_1xb16-30e_embedded-video-source-56px.py']
+# Clean model of the embedded clean-label chain: the backbone pretrained on
+# the source classes (i3d_r18-w8_1xb16-8x2x1-12e_embedded-video-source-rgb.py,
+# exported with tools/video/export_backbone.py) fine-tuned on the embedded
+# target classes with a new classifier, as Zhao et al. fine-tune a Kinetics
+# I3D on UCF101. The attacker's clean model and the victim both use this
+# recipe from the same backbone (README.md of this folder).
+_base_ = ['../baselines/i3d_r18-w8_1xb16-8x2x1-12e_embedded-video-rgb.py']
 
 source_backbone = 'work_dirs/video_backdoor/source_backbone.pth'
 model = dict(backbone=dict(pretrained=source_backbone))
 
-data_root = 'data/embedded_video'
-train_dataloader = dict(dataset=dict(data_root=data_root, classes=None))
-val_dataloader = dict(dataset=dict(data_root=data_root, classes=None))
-test_dataloader = val_dataloader
-
-max_epochs = 15
+max_epochs = 4
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(
