@@ -9,7 +9,11 @@ from . import compat
 
 compat.apply_all()
 
-from . import datasets  # noqa: E402,F401
+# Importing the subpackages registers every component; each imports its
+# mmseg / mmaction parts only if that codebase is installed.
+from . import (attacks, datasets, engine, evaluation,  # noqa: E402,F401
+               poisoning, triggers)
+from .datasets import transforms  # noqa: E402,F401
 from .registry import ATTACKS, TRIGGERS  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401
 

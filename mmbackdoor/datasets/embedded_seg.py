@@ -31,14 +31,9 @@ folder and renames it into place, so concurrent DDP ranks or processes that
 build the dataset at the same time are safe.
 """
 import colorsys
-import errno
 import functools
-import json
 import os
 import os.path as osp
-import shutil
-import tempfile
-import uuid
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -47,6 +42,8 @@ from mmseg.registry import DATASETS
 from PIL import Image, ImageDraw
 from skimage import data as skdata
 from skimage.transform import rescale
+
+from .generation import generate_atomically
 
 CLASSES = ('background', 'road', 'building', 'vegetation', 'car', 'person')
 #: Cityscapes colours for the shared classes.
@@ -466,39 +463,8 @@ def _checked_meta(seed: int, num_train: int, num_val: int, img_size: int,
         palette=PALETTE)
 
 
-def _check_existing(data_root: str, meta: dict) -> None:
-    """Raise unless ``data_root`` holds a complete dataset made with
-    ``meta``."""
-    meta_file = osp.join(data_root, 'meta.json')
-    if not osp.isfile(meta_file):
-        raise FileExistsError(
-            f'{data_root} exists but is not a generated embedded '
-            'segmentation dataset (no meta.json); remove it, choose '
-            'another data_root or pass overwrite=True')
-    with open(meta_file) as f:
-        found = json.load(f)
-    if found != meta:
-        diff = {
-            k: (found.get(k), v)
-            for k, v in meta.items() if found.get(k) != v
-        }
-        raise FileExistsError(
-            f'{data_root} was generated with other parameters '
-            f'(found, requested): {diff}; pass overwrite=True to regenerate '
-            'or use another data_root')
-    for split in SPLITS:
-        for sub in ('img_dir', 'ann_dir'):
-            folder = osp.join(data_root, sub, split)
-            n = len(os.listdir(folder)) if osp.isdir(folder) else 0
-            if n != meta['num_samples'][split]:
-                raise FileExistsError(
-                    f'{folder} holds {n} files, meta.json says '
-                    f"{meta['num_samples'][split]}; the dataset is "
-                    'incomplete, pass overwrite=True to regenerate')
-
-
 def _write(folder: str, meta: dict) -> None:
-    """Write every sample and then ``meta.json`` into ``folder``."""
+    """Write every sample of ``meta`` into the new, empty ``folder``."""
     seed = meta['seed']
     for split_id, split in enumerate(SPLITS):
         img_dir = osp.join(folder, 'img_dir', split)
@@ -512,8 +478,6 @@ def _write(folder: str, meta: dict) -> None:
             name = f'{index:05d}.png'
             Image.fromarray(img).save(osp.join(img_dir, name))
             Image.fromarray(label_map).save(osp.join(ann_dir, name))
-    with open(osp.join(folder, 'meta.json'), 'w') as f:
-        json.dump(meta, f, indent=2)
 
 
 def generate_embedded_seg(data_root: str,
@@ -531,8 +495,9 @@ def generate_embedded_seg(data_root: str,
     ``num_train`` grows), and the written files are bit-identical for equal
     arguments. The data is written into a temporary sibling folder that is
     renamed into place, so processes generating the same dataset at the same
-    time are safe. If ``data_root`` already holds a complete dataset made
-    with the same arguments, nothing is written.
+    time are safe (see :mod:`mmbackdoor.datasets.generation`). If
+    ``data_root`` already holds a dataset made with the same arguments,
+    nothing is written; an empty ``data_root`` folder is filled.
 
     Args:
         data_root (str): Target folder (``img_dir/``, ``ann_dir/``,
@@ -551,38 +516,12 @@ def generate_embedded_seg(data_root: str,
         str: ``data_root``.
 
     Raises:
-        FileExistsError: ``data_root`` exists but is not a complete dataset
+        FileExistsError: ``data_root`` is neither empty nor a dataset
             generated with these arguments, and ``overwrite`` is False.
     """
     meta = _checked_meta(seed, num_train, num_val, img_size, min_coverage)
-    if osp.exists(data_root) and not overwrite:
-        _check_existing(data_root, meta)
-        return data_root
-
-    parent, name = osp.split(osp.abspath(data_root))
-    os.makedirs(parent, exist_ok=True)
-    # Not mkdtemp: the folder becomes ``data_root`` and keeps the umask's
-    # permissions.
-    tmp = osp.join(parent, f'.{name}.tmp-{uuid.uuid4().hex}')
-    os.mkdir(tmp)
-    try:
-        _write(tmp, meta)
-        if overwrite and osp.exists(data_root):
-            old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
-            os.rename(data_root, osp.join(old, name))
-            os.rename(tmp, data_root)
-            shutil.rmtree(old)
-        else:
-            try:
-                os.rename(tmp, data_root)
-            except OSError as err:
-                # Another process renamed its copy into place first.
-                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
-                _check_existing(data_root, meta)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return data_root
+    return generate_atomically(data_root, meta, _write,
+                               'embedded segmentation dataset', overwrite)
 
 
 @DATASETS.register_module()

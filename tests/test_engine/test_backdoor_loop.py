@@ -185,13 +185,21 @@ def _free_port():
 
 
 def _distributed_worker(rank, world_size, port, cfg_dict, out_file):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    torch.distributed.init_process_group(
-        'gloo', rank=rank, world_size=world_size)
+    """One rank of ``tools/dist_test.sh``: mmengine's ``pytorch`` launcher
+    (gloo on CPU) and a DDP-wrapped model."""
+    os.environ.update(
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world_size))
+    cfg = Config(cfg_dict)
+    cfg.launcher = 'pytorch'
+    cfg.experiment_name = f'{cfg.experiment_name}_{rank}'
     try:
-        cfg = Config(cfg_dict)
-        cfg.experiment_name = f'{cfg.experiment_name}_{rank}'
-        metrics = Runner.from_cfg(cfg).test()
+        runner = Runner.from_cfg(cfg)
+        assert runner.distributed and runner.world_size == world_size
+        metrics = runner.test()
         if rank == 0:
             torch.save(metrics, out_file)
     finally:

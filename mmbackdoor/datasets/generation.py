@@ -1,0 +1,160 @@
+"""Safe, idempotent generation of the embedded datasets into ``data_root``.
+
+The embedded datasets (:mod:`~mmbackdoor.datasets.embedded_seg`,
+:mod:`~mmbackdoor.datasets.embedded_video`) are generated on first use. Each
+generator only renders its files; this module owns what they share:
+
+* the generator arguments are stored in ``data_root/meta.json``, written
+  last;
+* an existing ``data_root`` is reused only if it holds a dataset generated
+  with the same arguments, and refused otherwise;
+* the files are written into a temporary sibling folder that is renamed
+  into place, so concurrent callers (DDP ranks, parallel jobs) and
+  interrupted runs never leave a partial ``data_root``. Hence ``meta.json``
+  in ``data_root`` marks a complete dataset.
+"""
+import errno
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+import uuid
+from typing import Callable, Optional
+
+from mmengine.logging import print_log
+
+META_FILE = 'meta.json'
+
+
+def read_meta(data_root: str) -> Optional[dict]:
+    """The generator arguments stored in ``data_root``.
+
+    Args:
+        data_root (str): Dataset folder.
+
+    Returns:
+        dict | None: The content of ``data_root/meta.json``, or None if there
+        is none (no complete generated dataset).
+    """
+    path = osp.join(data_root, META_FILE)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def matches_existing(data_root: str, meta: dict, what: str) -> bool:
+    """Whether ``data_root`` already holds the dataset described by ``meta``.
+
+    Args:
+        data_root (str): Dataset folder.
+        meta (dict): Generator arguments of the requested dataset (the
+            content of its ``meta.json``).
+        what (str): Name of the dataset kind for error messages, e.g.
+            ``'embedded video dataset'``.
+
+    Returns:
+        bool: True if ``data_root`` holds a dataset generated with ``meta``;
+        False if it does not exist or is an empty folder (it may be
+        generated).
+
+    Raises:
+        FileExistsError: ``data_root`` holds something else: no
+            ``meta.json``, or one with other arguments (the message names
+            each differing key with its stored and requested value).
+    """
+    stored = read_meta(data_root)
+    if stored is None:
+        if not osp.lexists(data_root) or (osp.isdir(data_root)
+                                          and not osp.islink(data_root)
+                                          and not os.listdir(data_root)):
+            return False
+        raise FileExistsError(
+            f'data_root {data_root!r} exists but holds no complete {what} '
+            f'(no {META_FILE}); remove it, use another data_root or pass '
+            'overwrite=True')
+    missing = '<missing>'
+    keys = list(meta) + [k for k in stored if k not in meta]
+    differing = {
+        k: (stored.get(k, missing), meta.get(k, missing))
+        for k in keys if stored.get(k, missing) != meta.get(k, missing)
+    }
+    if differing:
+        details = ', '.join(f'{k}: stored {old!r} != requested {new!r}'
+                            for k, (old, new) in differing.items())
+        raise FileExistsError(
+            f'the {what} in data_root {data_root!r} was generated with other '
+            f'arguments ({details}); use another data_root, the stored '
+            'arguments, or pass overwrite=True')
+    return True
+
+
+def generate_atomically(data_root: str,
+                        meta: dict,
+                        write_fn: Callable[[str, dict], None],
+                        what: str,
+                        overwrite: bool = False) -> str:
+    """Generate a dataset into ``data_root`` unless it is already there.
+
+    ``write_fn(folder, meta)`` writes every file of the dataset into the new,
+    empty ``folder``, a temporary sibling of ``data_root``; then ``meta`` is
+    written to ``folder/meta.json`` and ``folder`` is renamed to
+    ``data_root``. If another process renamed its copy into place first, that
+    copy is kept when it was generated with the same ``meta`` (so concurrent
+    callers with equal arguments all succeed). The temporary folder is
+    removed in every case, also when ``write_fn`` raises.
+
+    Args:
+        data_root (str): Dataset folder to create. Its parent folders are
+            created if needed.
+        meta (dict): JSON-serialisable generator arguments; stored as
+            ``meta.json`` and compared with the stored ones of an existing
+            ``data_root``.
+        write_fn (Callable[[str, dict], None]): Writes the dataset described
+            by ``meta`` into a folder.
+        what (str): Name of the dataset kind for messages, e.g.
+            ``'embedded video dataset'``.
+        overwrite (bool): Replace an existing ``data_root`` whatever it
+            holds. Without it, a dataset generated with ``meta`` is kept as
+            is (nothing is written) and any other content raises. Defaults to
+            False.
+
+    Returns:
+        str: ``data_root``.
+
+    Raises:
+        FileExistsError: ``overwrite`` is False and ``data_root`` holds
+            something other than the dataset of ``meta`` (see
+            :func:`matches_existing`).
+    """
+    if not overwrite and matches_existing(data_root, meta, what):
+        return data_root
+    parent, name = osp.split(osp.abspath(data_root))
+    os.makedirs(parent, exist_ok=True)
+    # Not mkdtemp: the folder becomes ``data_root`` and keeps the umask's
+    # permissions.
+    tmp = osp.join(parent, f'.{name}.tmp-{uuid.uuid4().hex}')
+    os.mkdir(tmp)
+    print_log(
+        f'Generating the {what} in {data_root} ({meta})', logger='current')
+    try:
+        write_fn(tmp, meta)
+        with open(osp.join(tmp, META_FILE), 'w') as f:
+            json.dump(meta, f, indent=2)
+        if overwrite and osp.lexists(data_root):
+            old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
+            os.rename(data_root, osp.join(old, name))
+            os.rename(tmp, data_root)
+            shutil.rmtree(old)
+        else:
+            try:
+                os.rename(tmp, data_root)
+            except OSError as err:
+                # Another process renamed its copy into place first.
+                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or \
+                        not matches_existing(data_root, meta, what):
+                    raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return data_root
