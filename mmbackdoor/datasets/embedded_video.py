@@ -34,11 +34,8 @@ Two disjoint class sets come with the catalogue :data:`MOTIONS`:
 clean-label video backdoor then share, as with Kinetics-pretrained I3D in
 Zhao et al., CVPR 2020).
 """
-import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 import zlib
 from functools import lru_cache
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -47,8 +44,9 @@ import cv2
 import numpy as np
 from mmaction.datasets import RawframeDataset
 from mmaction.registry import DATASETS
-from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
+
+from .generation import META_FILE, generate_atomically, read_meta
 
 Pose = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 MotionFn = Callable[[np.ndarray, Dict[str, float]], Pose]
@@ -61,7 +59,6 @@ DEFAULT_NUM_FRAMES = 16
 DEFAULT_IMG_SIZE = 64
 FILENAME_TMPL = 'img_{:05}.png'
 FRAMES_DIR = 'rawframes'
-META_FILE = 'meta.json'
 SPLITS = ('train', 'val')
 
 #: scikit-image sample images used for backgrounds and object textures (only
@@ -416,44 +413,9 @@ def _check_config(seed: int, classes: Sequence[str], num_train_per_class: int,
         img_size=int(img_size))
 
 
-def read_meta(data_root: str) -> Optional[dict]:
-    """The generator arguments stored in ``data_root``, or ``None`` if it
-    holds no complete embedded video dataset."""
-    path = osp.join(data_root, META_FILE)
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def _check_existing(data_root: str, config: dict) -> bool:
-    """Whether ``data_root`` already holds the requested dataset; raise if it
-    holds something else."""
-    meta = read_meta(data_root)
-    if meta is None:
-        if osp.isdir(data_root) and os.listdir(data_root):
-            raise FileExistsError(
-                f'data_root {data_root!r} exists but holds no complete '
-                f'embedded video dataset (no {META_FILE}); remove it or pass '
-                'overwrite=True')
-        return False
-    differing = {
-        k: (meta.get(k), v)
-        for k, v in config.items() if meta.get(k) != v
-    }
-    if differing:
-        details = ', '.join(f'{k}: stored {old!r} != requested {new!r}'
-                            for k, (old, new) in differing.items())
-        raise FileExistsError(
-            f'data_root {data_root!r} holds an embedded video dataset '
-            f'generated with other arguments ({details}); use another '
-            'data_root, the stored arguments, or overwrite=True')
-    return True
-
-
 def _write_dataset(root: str, config: dict) -> None:
     """Render every clip of ``config`` into the (new, empty) folder
-    ``root``; ``meta.json`` is written last."""
+    ``root``."""
     classes = config['classes']
     counts = dict(
         train=config['num_train_per_class'], val=config['num_val_per_class'])
@@ -481,8 +443,6 @@ def _write_dataset(root: str, config: dict) -> None:
             progress.update()
         with open(osp.join(root, f'{split}_list.txt'), 'w') as f:
             f.writelines(lines)
-    with open(osp.join(root, META_FILE), 'w') as f:
-        json.dump(config, f, indent=2)
 
 
 def generate_embedded_video(
@@ -518,7 +478,8 @@ def generate_embedded_video(
         img_size (int): Side of the square frames (>= 16). Defaults to 64.
         overwrite (bool): Replace an existing ``data_root``. Without it a
             complete dataset generated with the same arguments is kept as
-            is (nothing is written) and any other content raises.
+            is (nothing is written), an empty folder is filled and any other
+            content raises.
             Defaults to False.
 
     Returns:
@@ -526,33 +487,8 @@ def generate_embedded_video(
     """
     config = _check_config(seed, classes, num_train_per_class,
                            num_val_per_class, num_frames, img_size)
-    if not overwrite and _check_existing(data_root, config):
-        return data_root
-    parent = osp.dirname(osp.abspath(data_root))
-    os.makedirs(parent, exist_ok=True)
-    name = osp.basename(osp.abspath(data_root))
-    tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
-    print_log(
-        f'Generating the embedded video dataset in {data_root} '
-        f'({config})',
-        logger='current')
-    try:
-        _write_dataset(tmp, config)
-        if overwrite and osp.lexists(data_root):
-            old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
-            os.rename(data_root, osp.join(old, name))
-            os.rename(tmp, data_root)
-            shutil.rmtree(old)
-        else:
-            try:
-                os.rename(tmp, data_root)
-            except OSError:
-                # Another process renamed its copy into place first.
-                if not _check_existing(data_root, config):
-                    raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return data_root
+    return generate_atomically(data_root, config, _write_dataset,
+                               'embedded video dataset', overwrite)
 
 
 @DATASETS.register_module()

@@ -4,7 +4,6 @@ import hashlib
 import multiprocessing
 import os
 import os.path as osp
-import shutil
 
 import numpy as np
 import pytest
@@ -140,7 +139,9 @@ def test_lost_race_keeps_the_winner_and_cleans_up(tmp_path, monkeypatch):
 
     def write_then_lose(folder, meta):
         write(folder, meta)
-        shutil.copytree(folder, root)  # the other rank's rename
+        # The other rank, generating the same data, renames its copy first.
+        monkeypatch.setattr(embedded_seg, '_write', write)
+        generate_embedded_seg(root, **TINY)
 
     monkeypatch.setattr(embedded_seg, '_write', write_then_lose)
     assert generate_embedded_seg(root, **TINY) == root
@@ -148,6 +149,27 @@ def test_lost_race_keeps_the_winner_and_cleans_up(tmp_path, monkeypatch):
     assert leftovers(tmp_path) == []
     assert file_digests(root) == file_digests(
         generate_embedded_seg(str(tmp_path / 'ref'), **TINY))
+
+
+def test_interrupted_generation_leaves_nothing(tmp_path, monkeypatch):
+    """A run that dies while writing leaves no partial data_root behind."""
+    root = str(tmp_path / 'embedded_seg')
+    render = embedded_seg.render_sample
+    calls = []
+
+    def render_then_fail(*args):
+        calls.append(args)
+        if len(calls) == 3:
+            raise RuntimeError('interrupted')
+        return render(*args)
+
+    with monkeypatch.context() as m:
+        m.setattr(embedded_seg, 'render_sample', render_then_fail)
+        with pytest.raises(RuntimeError, match='interrupted'):
+            generate_embedded_seg(root, **TINY)
+    assert os.listdir(tmp_path) == []
+    assert file_digests(generate_embedded_seg(root, **TINY)) == \
+        file_digests(generate_embedded_seg(str(tmp_path / 'ref'), **TINY))
 
 
 def _generate_after(barrier, root):
@@ -201,15 +223,18 @@ def test_bad_dataset_config_fails_at_build_time(tmp_path):
 
 def test_existing_data_must_match(tmp_path):
     root = generate_embedded_seg(str(tmp_path / 'd'), **TINY)
-    with pytest.raises(FileExistsError, match="'seed': \\(0, 1\\)"):
+    with pytest.raises(FileExistsError, match='seed: stored 0 != requested 1'):
         build_split(root, 'train', seed=1, **TINY)
     foreign = tmp_path / 'foreign'
     (foreign / 'img_dir').mkdir(parents=True)
     with pytest.raises(FileExistsError, match='meta.json'):
         generate_embedded_seg(str(foreign), **TINY)
+    # meta.json marks a complete dataset: it is written last and the folder
+    # becomes data_root by an atomic rename, so files are not counted and a
+    # file removed by hand afterwards is not regenerated.
     os.remove(osp.join(root, 'ann_dir', 'val', '00001.png'))
-    with pytest.raises(FileExistsError, match='incomplete'):
-        generate_embedded_seg(root, **TINY)
+    assert generate_embedded_seg(root, **TINY) == root
+    assert not osp.exists(osp.join(root, 'ann_dir', 'val', '00001.png'))
     # ``generate=False`` reads any folder in the layout as it is
     assert len(build_split(root, 'val', generate=False)) == 2
 

@@ -27,6 +27,23 @@ train_cfg = dict(max_iters=2, val_interval=2)
 default_hooks = dict(checkpoint=dict(interval=2))
 """
 
+VIDEO_CONFIG = osp.join(REPO, 'configs', 'baselines',
+                        'i3d_r18-w8_1xb16-8x2x1-12e_embedded-video-rgb.py')
+
+VIDEO_OVERRIDE = """
+_base_ = [{base!r}]
+custom_imports = dict(imports={imports!r}, allow_failed_imports=False)
+data_root = {data_root!r}
+small = dict(data_root=data_root, num_train_per_class=1, num_val_per_class=1)
+train_dataloader = dict(num_workers=0, persistent_workers=False,
+                        batch_size=4, dataset=small)
+val_dataloader = dict(num_workers=0, persistent_workers=False, batch_size=4,
+                      dataset=small)
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=1, val_begin=1, val_interval=1)
+default_hooks = dict(checkpoint=dict(interval=1))
+"""
+
 RANK_PROBE = '''
 import json, os.path as osp
 from mmbackdoor_test_hash import params_sha
@@ -102,7 +119,7 @@ def test_stock_mmseg_train_our_test_and_resume(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_rank_gloo_training_agrees(tmp_path):
+def test_two_rank_gloo_training_agrees(tmp_path, monkeypatch):
     """DDP keeps the parameters of both ranks identical, and the checkpoint
     holds them. (BatchNorm running statistics stay per rank, as mmengine
     wraps with ``broadcast_buffers=False``; rank 0's are saved.)"""
@@ -119,7 +136,28 @@ def test_two_rank_gloo_training_agrees(tmp_path):
     assert ranks[0]['iter'] == ranks[1]['iter'] == 2
     assert ranks[0]['sha'] == ranks[1]['sha']
     ckpt = torch.load(osp.join(work, 'iter_2.pth'), weights_only=True)
-    sys.path.insert(0, str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))
     from mmbackdoor_test_hash import params_sha
     saved = {name: ckpt['state_dict'][name] for name in ranks[0]['names']}
     assert params_sha(saved) == ranks[0]['sha']
+
+
+@pytest.mark.slow
+def test_stock_mmaction_train_our_test_and_resume(tmp_path):
+    config = write_config(tmp_path, VIDEO_CONFIG, VIDEO_OVERRIDE)
+    work = str(tmp_path / 'work')
+    stock_train = osp.join(SITE, 'mmaction', '.mim', 'tools', 'train.py')
+    run([sys.executable, stock_train, config, '--work-dir', work])
+    assert osp.exists(osp.join(work, 'epoch_1.pth'))
+
+    out = str(tmp_path / 'metrics.json')
+    run([sys.executable, 'tools/test.py', config,
+         osp.join(work, 'epoch_1.pth'), '--work-dir', work, '--out', out])
+    metrics = json.load(open(out))
+    assert 0 <= metrics['acc/top1'] <= 1
+
+    log = run([sys.executable, stock_train, config, '--work-dir', work,
+               '--resume', '--cfg-options', 'train_cfg.max_epochs=2'])
+    assert 'resumed epoch: 1' in log
+    ckpt = torch.load(osp.join(work, 'epoch_2.pth'), weights_only=True)
+    assert ckpt['meta']['epoch'] == 2
