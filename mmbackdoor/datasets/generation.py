@@ -27,6 +27,16 @@ from mmengine.logging import print_log
 META_FILE = 'meta.json'
 
 
+class _Missing:
+    """Stands for a key that one of two compared metas lacks."""
+
+    def __repr__(self) -> str:
+        return '<missing>'
+
+
+_MISSING = _Missing()
+
+
 def read_meta(data_root: str) -> Optional[dict]:
     """The generator arguments stored in ``data_root``.
 
@@ -74,11 +84,10 @@ def matches_existing(data_root: str, meta: dict, what: str) -> bool:
             f'data_root {data_root!r} exists but holds no complete {what} '
             f'(no {META_FILE}); remove it, use another data_root or pass '
             'overwrite=True')
-    missing = '<missing>'
     keys = list(meta) + [k for k in stored if k not in meta]
     differing = {
-        k: (stored.get(k, missing), meta.get(k, missing))
-        for k in keys if stored.get(k, missing) != meta.get(k, missing)
+        k: (stored.get(k, _MISSING), meta.get(k, _MISSING))
+        for k in keys if stored.get(k, _MISSING) != meta.get(k, _MISSING)
     }
     if differing:
         details = ', '.join(f'{k}: stored {old!r} != requested {new!r}'

@@ -100,6 +100,11 @@ def build_unaugmented_poisoned_dataset(dataset_cfg: dict,
     cfg = copy.deepcopy(dataset_cfg)
     if cfg.get('type') == 'PoisonedDataset':
         cfg = cfg['dataset']
+    if 'pipeline' not in cfg:
+        raise ValueError(
+            f"expected a dataset config with a pipeline, got type="
+            f"{cfg.get('type')!r}; export the parts of a ConcatDataset one "
+            'at a time')
     poison_cfgs = [
         t for t in cfg['pipeline']
         if t['type'] in ('ImageLevelPoison', 'FineGrainedPoison')

@@ -23,7 +23,7 @@ def write_samples(folder, meta):
         os.makedirs(osp.join(folder, split))
         for i in range(n):
             with open(osp.join(folder, split, f'{i}.txt'), 'w') as f:
-                f.write(f"{meta['seed']} {i}")
+                f.write(f"{meta.get('seed')} {i}")
 
 
 def contents(root):

@@ -103,6 +103,10 @@ def test_export_refuses_to_overwrite_or_write_into_the_source(
                 rate=0.25),
             dict(type='PackSegInputs')
         ])
+    with pytest.raises(ValueError, match='ConcatDataset one at a time'):
+        export_poisoned_dataset(
+            dict(type='ConcatDataset', datasets=[dataset]),
+            str(tmp_path / 'concat'))
     existing = tmp_path / 'exists'
     existing.mkdir()
     with pytest.raises(FileExistsError, match='refuses to overwrite'):

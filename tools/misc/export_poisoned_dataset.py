@@ -31,6 +31,12 @@ def parse_args():
         default='train_dataloader',
         help='dataloader whose dataset is exported')
     parser.add_argument(
+        '--part',
+        type=int,
+        default=None,
+        help='index of the dataset to export when the split is a '
+        'ConcatDataset (e.g. VOC train + aug)')
+    parser.add_argument(
         '--jpeg-quality',
         type=int,
         default=100,
@@ -50,8 +56,11 @@ def main():
         cfg.merge_from_dict(args.cfg_options)
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
+    dataset = cfg[args.split].dataset.to_dict()
+    if args.part is not None:
+        dataset = dataset['datasets'][args.part]
     manifest = export_poisoned_dataset(
-        cfg[args.split].dataset.to_dict(),
+        dataset,
         args.out_dir,
         scope=cfg.get('default_scope', 'mmseg'),
         jpeg_quality=args.jpeg_quality)
