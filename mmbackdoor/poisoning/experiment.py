@@ -36,7 +36,8 @@ def backdoor_experiment_config(
         rate: Optional[float] = None,
         data_root: Optional[str] = None,
         schedule_from: Optional[Config] = None,
-        schedule_keys: Sequence[str] = SCHEDULE_KEYS) -> Config:
+        schedule_keys: Sequence[str] = SCHEDULE_KEYS,
+        test_batch_size: Optional[int] = None) -> Config:
     """A copy of a backdoor config set up for one experiment.
 
     Args:
@@ -48,6 +49,9 @@ def backdoor_experiment_config(
             baseline actually trained) whose ``schedule_keys`` are copied, so
             the poisoned model is trained exactly like the clean one.
         schedule_keys (Sequence[str]): Keys copied from ``schedule_from``.
+        test_batch_size (int, optional): Test batch size (whole-image
+            inference on equally sized images gives the same metrics with
+            any batch size, faster with larger ones).
 
     Returns:
         Config: The new config; validation during training is switched off
@@ -62,6 +66,8 @@ def backdoor_experiment_config(
     if schedule_from is not None:
         for key in schedule_keys:
             cfg[key] = copy.deepcopy(schedule_from[key])
+    if test_batch_size is not None:
+        cfg.test_dataloader.batch_size = test_batch_size
     cfg.val_dataloader = None
     cfg.val_evaluator = None
     cfg.val_cfg = None
