@@ -54,6 +54,35 @@ def check_class_arg(value: Any, name: str) -> None:
                          f'got {value}')
 
 
+def check_victims_and_target(victim_classes: Union[ClassRef,
+                                                   Sequence[ClassRef]],
+                             target_class: ClassRef) -> List[ClassRef]:
+    """Build-time checks of a fine-grained attack's classes.
+
+    Returns:
+        list: ``victim_classes`` as a non-empty list without duplicates.
+
+    Raises:
+        ValueError / TypeError: Naming ``victim_classes`` or
+        ``target_class``.
+    """
+    victims = ([victim_classes] if isinstance(victim_classes,
+                                              (Integral,
+                                               str)) else list(victim_classes))
+    if not victims:
+        raise ValueError('victim_classes must name at least one class')
+    for victim in victims:
+        check_class_arg(victim, 'victim_classes')
+    if len(set(victims)) != len(victims):
+        raise ValueError(f'victim_classes has duplicates: {victims}')
+    check_class_arg(target_class, 'target_class')
+    if target_class in victims:
+        raise ValueError(f'target_class={target_class!r} is also in '
+                         f'victim_classes={victims}; the target must differ '
+                         'from every victim')
+    return victims
+
+
 class BasePoison(BaseTransform):
     """Base of the poisoning transforms: trigger + selection + relabelling.
 

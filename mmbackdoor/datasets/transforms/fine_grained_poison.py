@@ -6,7 +6,8 @@ import numpy as np
 from mmengine.registry import TRANSFORMS
 
 from mmbackdoor.triggers import BaseTrigger
-from .base_poison import BasePoison, ClassRef, check_class_arg, resolve_class
+from .base_poison import (BasePoison, ClassRef, check_victims_and_target,
+                          resolve_class)
 
 
 def relabel_fine_grained(label: np.ndarray, victim_classes: Sequence[int],
@@ -97,19 +98,7 @@ class FineGrainedPoison(BasePoison):
                  ignore_index: int = 255) -> None:
         super().__init__(trigger, rate, seed, manifest, save_manifest, mode,
                          ignore_index)
-        victims = ([victim_classes] if isinstance(
-            victim_classes, (Integral, str)) else list(victim_classes))
-        if not victims:
-            raise ValueError('victim_classes must name at least one class')
-        for victim in victims:
-            check_class_arg(victim, 'victim_classes')
-        if len(set(victims)) != len(victims):
-            raise ValueError(f'victim_classes has duplicates: {victims}')
-        check_class_arg(target_class, 'target_class')
-        if target_class in victims:
-            raise ValueError(f'target_class={target_class!r} is also in '
-                             f'victim_classes={victims}; the target must '
-                             'differ from every victim')
+        victims = check_victims_and_target(victim_classes, target_class)
         if self.ignore_index in victims or target_class == self.ignore_index:
             raise ValueError(f'ignore_index={self.ignore_index} cannot be a '
                              'victim or the target')

@@ -1,6 +1,5 @@
 """Attack success rate and poisoned benign accuracy of segmentation
 backdoors (Li et al., 2021)."""
-from numbers import Integral
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -9,9 +8,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.registry import METRICS
 from mmseg.evaluation import IoUMetric
 
-from mmbackdoor.datasets.transforms.base_poison import (ClassRef,
-                                                        check_class_arg,
-                                                        resolve_class)
+from mmbackdoor.datasets.transforms.base_poison import (
+    ClassRef, check_class_arg, check_victims_and_target, resolve_class)
 from mmbackdoor.datasets.transforms.image_level_poison import (
     load_target_map, resize_target_map)
 
@@ -81,15 +79,7 @@ class SegBackdoorMetric(IoUMetric):
             if target_map is not None:
                 raise ValueError("target_map is only used with "
                                  "attack='image_level'")
-            victims = ([victim_classes] if isinstance(
-                victim_classes, (Integral, str)) else list(victim_classes))
-            if not victims:
-                raise ValueError('victim_classes must name at least one class')
-            for victim in victims:
-                check_class_arg(victim, 'victim_classes')
-            if target_class in victims:
-                raise ValueError(f'target_class={target_class!r} is also in '
-                                 f'victim_classes={victims}')
+            victims = check_victims_and_target(victim_classes, target_class)
         else:
             if victim_classes is not None:
                 raise ValueError("victim_classes is only used with "
@@ -208,9 +198,8 @@ class SegBackdoorMetric(IoUMetric):
         metrics = super().compute_metrics([r[0] for r in results])
         hits = sum(r[1][0] for r in results)
         total = sum(r[1][1] for r in results)
-        metrics['ASR'] = (
-            float(np.round(100.0 * hits /
-                           total, 2)) if total else float('nan'))
+        asr = 100.0 * hits / total if total else float('nan')
+        metrics['ASR'] = round(asr, 2)
         metrics['num_asr_pixels'] = total
         if self.attack == 'fine_grained':
             num_classes = len(self.dataset_meta['classes'])

@@ -209,10 +209,11 @@ def bound(embedded_seg_root):
             type='ImageLevelPoison', trigger=TRIGGER, target_class=0,
             rate=1.0))
     from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
-    loads = [
-        SEG_TRANSFORMS.build(dict(type='LoadImageFromFile')),
-        SEG_TRANSFORMS.build(dict(type='LoadAnnotations'))
-    ]
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        loads = [
+            SEG_TRANSFORMS.build(dict(type='LoadImageFromFile')),
+            SEG_TRANSFORMS.build(dict(type='LoadAnnotations'))
+        ]
     return dict(fine=fine, image=image, loads=loads)
 
 
