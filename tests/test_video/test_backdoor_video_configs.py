@@ -14,8 +14,9 @@ CONFIGS = osp.join(
     'backdoor_video')
 #: victim config -> its clean config
 PAIRS = {
-    'cleanlabel_i3d-tiny_source-pretrained_1xb16-15e_embedded-video-56px.py':
-    'i3d-tiny_source-pretrained_1xb16-15e_embedded-video-56px.py',
+    'cleanlabel_i3d_r18-w8_source-pretrained_1xb16-8x2x1-8e_'
+    'embedded-video-rgb.py':
+    'i3d_r18-w8_source-pretrained_1xb16-8x2x1-8e_embedded-video-rgb.py',
     'cleanlabel_i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-rgb.py':
     'i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-rgb.py',
     'cleanlabel_i3d_k400-pretrained-r50_8xb8-64x1x1-40e_hmdb51-rgb.py':

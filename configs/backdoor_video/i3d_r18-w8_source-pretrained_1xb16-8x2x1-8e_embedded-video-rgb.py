@@ -9,7 +9,7 @@ _base_ = ['../baselines/i3d_r18-w8_1xb16-8x2x1-12e_embedded-video-rgb.py']
 source_backbone = 'work_dirs/video_backdoor/source_backbone.pth'
 model = dict(backbone=dict(pretrained=source_backbone))
 
-max_epochs = 4
+max_epochs = 8
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(
