@@ -7,7 +7,8 @@ clean model: the same pipeline with nothing poisoned (the poisoning
 transform draws no random numbers, so its augmentation stream is the clean
 baseline's). Prints a table (CBA, PBA, ASR and the clean-image ASR
 baseline), writes it as JSON and Markdown, and plots ASR / CBA against the
-rate. Results of finished runs are kept in ``--work-dir`` and reused.
+rate. Results of finished runs are kept in ``--work-dir`` and reused (use
+another ``--work-dir`` for another ``--trigger`` or ``--max-iters``).
 
 Example:
     OMP_NUM_THREADS=2 python benchmarks/poison_rate_sweep.py \\
@@ -25,6 +26,7 @@ from mmengine.config import Config
 
 import mmbackdoor  # noqa: F401
 from mmbackdoor.poisoning.experiment import (backdoor_experiment_config,
+                                             poison_transforms_cfg,
                                              train_and_test)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -65,7 +67,13 @@ def parse_args():
         '--max-iters',
         type=int,
         default=None,
-        help='shorter schedule for a quick look (scales the LR schedule)')
+        help='another schedule length (the one-cycle LR schedule follows)')
+    parser.add_argument(
+        '--trigger',
+        type=json.loads,
+        default=None,
+        help='trigger config as JSON replacing the configs\' (training and '
+        'test), e.g. \'{"type": "BlendTrigger", "alpha": 0.3}\'')
     return parser.parse_args()
 
 
@@ -89,6 +97,10 @@ def run_one(name: str, attack: str, rate: float, args) -> dict:
             Config.fromfile(osp.join(REPO, CONFIGS[a])).test_evaluator,
             prefix=a) for a in args.attacks
     ]
+    if args.trigger:
+        for poison in poison_transforms_cfg(cfg):
+            poison.trigger = args.trigger
+        cfg.test_cfg.trigger = args.trigger
     if args.max_iters:
         cfg.train_cfg.max_iters = args.max_iters
         cfg.param_scheduler[0].total_steps = args.max_iters

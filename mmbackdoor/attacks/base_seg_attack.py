@@ -339,7 +339,7 @@ def _step_stats(loss: Tensor, logits: Tensor, labels: Tensor, valid: Tensor,
     """``[loss, attacked fraction, accuracy]`` of one step (no sync)."""
     num_valid = valid.sum().clamp(min=1)
     attacked = ((weights > 0) & valid).sum() / num_valid
-    accuracy = ((logits.argmax(dim=1) == labels) & valid).sum() / num_valid
+    accuracy = ((AF.prediction(logits) == labels) & valid).sum() / num_valid
     return torch.stack([loss.detach(), attacked, accuracy]).float()
 
 

@@ -115,7 +115,7 @@ class EroSeg(BaseSegAttack):
         tau = AF.eroseg_threshold(step, self.tau0, self.beta)
         mask = AF.eroseg_mask(logits, labels, valid, tau, self.targeted)
         if not self.reentry:
-            hit = logits.argmax(dim=1) == labels
+            hit = AF.prediction(logits) == labels
             fooled = valid & (hit if self.targeted else ~hit)
             state['fooled'] = fooled | state.get('fooled', fooled)
             mask &= ~state['fooled']

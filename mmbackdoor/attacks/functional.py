@@ -68,6 +68,15 @@ def linf_step(x_adv: Tensor, grad: Tensor, alpha: float,
     return x_adv + (alpha if ascend else -alpha) * grad.sign()
 
 
+def prediction(logits: Tensor) -> Tensor:
+    """``argmax`` over the class dimension 1.
+
+    ``max(dim=1).indices`` is several times faster than ``argmax(dim=1)``
+    on an NCHW tensor on CPU (same result, first maximum on ties).
+    """
+    return logits.max(dim=1).indices
+
+
 def pixel_cross_entropy(logits: Tensor, labels: Tensor,
                         valid: Tensor) -> Tensor:
     """Per-pixel cross-entropy ``Lᵢ``, exactly zero on invalid pixels.
@@ -110,7 +119,7 @@ def segpgd_weights(logits: Tensor,
     (pixels at their target get ``λ(t)``), as in the ``cospgd`` package.
     """
     lam = segpgd_lambda(step, steps)
-    hit = logits.argmax(dim=1) == labels
+    hit = prediction(logits) == labels
     unfooled = ~hit if targeted else hit
     weights = torch.where(unfooled, 1.0 - lam, lam) * valid
     return weights / labels.numel()

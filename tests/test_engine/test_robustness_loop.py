@@ -1,14 +1,16 @@
 """RobustnessTestLoop / RobustnessValLoop with a real Runner, the shipped
 embedded robustness config and a real dataset on disk; stock mmseg
-``tools/test.py``."""
+``tools/test.py``; a 2-rank gloo evaluation."""
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 import uuid
 
 import pytest
 import torch
+import torch.multiprocessing as mp
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -200,3 +202,50 @@ test_cfg = dict(attacks=[dict(type='PGD', **budget),
     for key in ('clean/mIoU', 'PGD/mIoU', 'EroSeg/mIoU', 'worst/mIoU',
                 'PGD/seconds_per_image'):
         assert key in log
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _distributed_worker(rank, world_size, port, cfg_dict, out_file):
+    os.environ.update(
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world_size))
+    torch.set_num_threads(1)
+    cfg = Config(cfg_dict)
+    cfg.launcher = 'pytorch'
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if rank == 0:
+        torch.save(dict(metrics=metrics, model=type(runner.model).__name__),
+                   out_file)
+    torch.distributed.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_distributed_evaluation_matches_single_process(
+        embedded_seg_root, checkpoint, tmp_path):
+    cfg = make_cfg(embedded_seg_root, str(tmp_path / 'single'))
+    cfg.load_from = checkpoint
+    cfg.test_dataloader.batch_size = 2
+    single = Runner.from_cfg(cfg.copy()).test()
+    cfg.work_dir = str(tmp_path / 'dist')
+    out_file = str(tmp_path / 'metrics.pt')
+    mp.spawn(
+        _distributed_worker,
+        args=(2, _free_port(), cfg.to_dict(), out_file),
+        nprocs=2,
+        join=True)
+    result = torch.load(out_file, weights_only=True)
+    assert result['model'] == 'MMDistributedDataParallel'
+    distributed = result['metrics']
+    for key, value in single.items():
+        if not key.endswith('seconds_per_image'):
+            assert distributed[key] == pytest.approx(value, abs=1e-6), key

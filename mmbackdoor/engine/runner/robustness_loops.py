@@ -30,8 +30,10 @@ def named_attacks(
     if isinstance(attacks, dict):
         items = list(attacks.items())
     elif isinstance(attacks, (list, tuple)):
-        names = [cfg['type'] if isinstance(cfg, dict) else type(cfg).__name__
-                 for cfg in attacks]
+        names = [
+            cfg.get('type') if isinstance(cfg, dict) else type(cfg).__name__
+            for cfg in attacks
+        ]
         if len(set(names)) != len(names):
             raise ValueError(f'attacks {names} repeat a type; give them as a '
                              'dict {name: config} to name each')
