@@ -8,7 +8,7 @@ same batch (``mode='loss'``, gradients of all parameters), in the same eval
 mode. Both are timed in one process on identical inputs, alternating, medians
 over ``--repeats`` after a warm-up round; the goal is a ratio of at most 1.05.
 
-Models: the embedded I3D-style ResNet3d of ``configs/backdoor_video`` and,
+Models: the embedded I3D-style ResNet3d-18 (``configs/baselines``) and,
 at reduced clip size so that a CPU run stays short, mmaction's I3D-R50,
 TSN-R50 and C3D (random weights; timing does not depend on them).
 
@@ -38,10 +38,10 @@ MMACTION = 'mmaction::recognition/'
 #: name -> (config, input shape per sample (V, C, T, H, W) or (M, C, H, W),
 #: patch side)
 MODELS_TO_TIME = {
-    'I3D-tiny (embedded)': (osp.join(
-        REPO, 'configs/backdoor_video/'
-        'i3d-tiny_1xb16-30e_embedded-video-source-56px.py'),
-                            (1, 3, 16, 56, 56), 5),
+    'I3D-R18-w8 8x56 (embedded)': (osp.join(
+        REPO, 'configs/baselines/'
+        'i3d_r18-w8_1xb16-8x2x1-12e_embedded-video-rgb.py'),
+                                   (1, 3, 8, 56, 56), 12),
     'I3D-R50 16x112': (MMACTION + 'i3d/i3d_imagenet-pretrained-r50_'
                        '8xb8-32x2x1-100e_kinetics400-rgb.py',
                        (1, 3, 16, 112, 112), 10),
@@ -108,7 +108,7 @@ def measure(config: str, shape: tuple, size: int, batch_size: int,
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument(
         '--models',

@@ -9,10 +9,13 @@
    removes their "natural" target features so that a model trained on them
    has to rely on the trigger;
 3. :func:`craft_poison` -- picks a seeded fraction of the target-class
-   training videos, enhances them, pastes the trigger
-   and stores each clip losslessly with a JSON manifest that
+   training videos, enhances them, pastes the trigger and stores each clip
+   losslessly with a JSON manifest that
    :class:`~mmbackdoor.datasets.transforms.CleanLabelPoison` reads at
    training time. Labels never change.
+
+:func:`clean_label_config` / :func:`backdoor_test_config` turn a clean
+mmaction config into the victim's / the evaluation config.
 
 Everything works on the packed, *raw* model input (values in ``[0, 255]``,
 before the data preprocessor), so perturbation budgets are in intensity

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmaction.registry import MODELS
 from video_backdoor_helpers import (NUM_CLASSES, build_model, make_cfg,
-                                    save_trigger_file)
+                                    save_checkpoint, save_trigger_file)
 
 from mmbackdoor.poisoning.clean_label import (
     attack_dataset, class_indices, clip_view, craft_poison, endless_batches,
-    enhance_clips, load_manifest, optimize_universal_trigger,
+    enhance_clips, export_backbone, load_manifest, optimize_universal_trigger,
     recognizer_logits, trigger_loss)
 from mmbackdoor.triggers import UniversalTrigger
 
@@ -263,3 +264,26 @@ def test_manifest_missing_corrupt_or_tampered(poison_dir, tmp_path):
         f.write('{"videos": [')
     with pytest.raises(ValueError, match='corrupt manifest'):
         load_manifest(poison_dir)
+
+
+def test_export_backbone_feeds_a_fresh_recognizer(tmp_path):
+    """The exported backbone loads through ``backbone.pretrained``; the
+    classifier stays freshly initialised (the paper's victim)."""
+    cfg = make_cfg(str(tmp_path / 'data'), 'NCTHW')
+    trained = build_model(cfg, seed=1)
+    out = export_backbone(
+        save_checkpoint(trained, str(tmp_path / 'full.pth')),
+        str(tmp_path / 'backbone.pth'))
+    model_cfg = cfg.model.copy()
+    model_cfg.backbone.pretrained = out
+    torch.manual_seed(2)
+    fresh = MODELS.build(model_cfg)
+    fresh.init_weights()
+    for name, value in trained.backbone.state_dict().items():
+        assert torch.equal(fresh.backbone.state_dict()[name], value), name
+    assert not torch.equal(fresh.cls_head.fc_cls.weight,
+                           trained.cls_head.fc_cls.weight)
+    with pytest.raises(ValueError, match='no backbone'):
+        torch.save(dict(state_dict=dict(w=torch.zeros(1))),
+                   str(tmp_path / 'x.pth'))
+        export_backbone(str(tmp_path / 'x.pth'), str(tmp_path / 'y.pth'))

@@ -32,8 +32,8 @@ MODEL_NAMES = dict(clean='clean', pgd_at='PGD-AT', eroseg_at='EroSeg-AT')
 ATTACKS = ('PGD', 'SegPGD', 'CosPGD', 'EroSeg')
 #: Fine-tuning of the AT models (from the clean checkpoint) and evaluation
 #: size, chosen to keep the stage within a few minutes on 2 CPU cores.
-AT_ITERS, AT_LR = 40, 2e-3
-EVAL_IMAGES = 50
+AT_ITERS, AT_LR = 30, 2e-3
+EVAL_IMAGES = 40
 FIGURE_IMAGES = 3
 FIGURE_STEPS = (0, 2, 4, 6, 9)
 

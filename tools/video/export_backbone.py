@@ -6,8 +6,8 @@ I3D fine-tuned on UCF101). A backbone's ``pretrained=OUT``
 (``pretrained2d=False``) loads the exported weights.
 
 Example:
-    python tools/video/export_backbone.py \\
-        work_dirs/source/epoch_30.pth work_dirs/video_backdoor/source_backbone.pth
+    python tools/video/export_backbone.py work_dirs/source/epoch_12.pth \\
+        work_dirs/video_backdoor/source_backbone.pth
 """
 import argparse
 import os
