@@ -4,6 +4,11 @@ Each stage lives in ``tools/demo_stages/<name>.py`` (``NAME``, ``REQUIRES``,
 ``run(ctx)``). The demo writes ``report.md`` (tables and figures),
 ``metrics.json`` (flat keys such as ``seg_clean.mIoU``) and PNG figures.
 
+Stages run in ``--jobs`` worker processes (default 2), each stage as soon as
+the stages it requires are done; a worker sees the artifacts of finished
+stages and logs into ``<out>/logs/<stage>.log``. Tiny models use cores
+better as separate single-threaded processes than as threads of one.
+
 Example:
     python tools/demo.py --out work_dirs/demo
     python tools/demo.py --out work_dirs/demo --only seg_clean --overwrite
@@ -11,11 +16,14 @@ Example:
 import argparse
 import importlib
 import json
+import multiprocessing
 import os
 import os.path as osp
 import platform
+import queue
 import sys
 import time
+import traceback
 from datetime import datetime
 from typing import Dict, List
 
@@ -28,11 +36,19 @@ import mmbackdoor  # noqa: E402
 from mmbackdoor.apis import set_data_root, shrink_schedule  # noqa: E402
 
 #: Stages in the order they run.
-STAGE_ORDER = ['seg_clean', 'video_clean']
+STAGE_ORDER = [
+    'seg_clean', 'video_clean', 'seg_fine_grained', 'seg_image_level',
+    'seg_backdoor', 'robust'
+]
 
 
 class DemoContext:
     """What a stage reads and writes.
+
+    A stage finds the ``artifacts`` of the stages it requires (keyed by
+    stage name) and stores its own under its ``NAME``; they must pickle
+    (configs, paths, numbers), as stages may run in other processes.
+    ``metrics`` and ``sections`` collect what the stage adds to the report.
 
     Args:
         out_dir (str): Folder of the report, metrics and figures.
@@ -105,26 +121,79 @@ def resolve(only: List[str]) -> List[str]:
     return [name for name in STAGE_ORDER if name in wanted]
 
 
-def write_report(ctx: DemoContext, timings: Dict[str, float]) -> None:
-    with open(osp.join(ctx.out_dir, 'metrics.json'), 'w') as f:
-        json.dump(dict(sorted(ctx.metrics.items())), f, indent=2)
-    lines = [
-        '# mmbackdoor demo report', '',
-        f'Generated {datetime.now():%Y-%m-%d %H:%M} with mmbackdoor '
-        f'{mmbackdoor.__version__}, torch {torch.__version__}, on '
-        f'{platform.processor() or platform.machine()} with '
-        f'{torch.get_num_threads()} threads'
-        + (' (SMOKE RUN: schedules cut, numbers meaningless)'
-           if ctx.smoke else '') + '.', '',
-        '| stage | seconds |', '| --- | ---: |'
-    ]
-    lines += [f'| {name} | {sec:.1f} |' for name, sec in timings.items()]
-    lines += [f'| **total** | {sum(timings.values()):.1f} |', '']
-    lines += ['| metric | value |', '| --- | ---: |']
-    lines += [f'| `{k}` | {v} |' for k, v in sorted(ctx.metrics.items())]
-    lines.append('')
-    with open(osp.join(ctx.out_dir, 'report.md'), 'w') as f:
-        f.write('\n'.join(lines + ctx.sections))
+def run_stage(name: str, ctx: DemoContext) -> dict:
+    """Run stage ``name`` on ``ctx``; return what it added (metrics,
+    sections, its artifacts) and its seconds."""
+    start = time.perf_counter()
+    load_stage(name).run(ctx)
+    return dict(
+        metrics=ctx.metrics,
+        sections=ctx.sections,
+        artifacts={name: ctx.artifacts[name]} if name in ctx.artifacts else {},
+        seconds=time.perf_counter() - start)
+
+
+def _stage_process(name: str, ctx: DemoContext, log_file: str, threads: int,
+                   results) -> None:
+    """Body of a stage's process: stdout and stderr (C level included) go
+    to ``log_file``; the result or the traceback goes to ``results``."""
+    with open(log_file, 'w') as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    torch.set_num_threads(threads)
+    try:
+        results.put((name, run_stage(name, ctx), None))
+    except BaseException:
+        error = traceback.format_exc()
+        print(error, file=sys.stderr, flush=True)
+        results.put((name, None, error))
+
+
+class Report:
+    """Results gathered from the stages, written after each one."""
+
+    def __init__(self, out_dir: str, smoke: bool, workers: str) -> None:
+        self.out_dir = out_dir
+        self.smoke = smoke
+        self.workers = workers
+        self.metrics: Dict[str, float] = {}
+        self.sections: Dict[str, List[str]] = {}
+        self.seconds: Dict[str, float] = {}
+        self.wall = 0.0
+
+    @property
+    def done(self) -> set:
+        """Names of the finished stages."""
+        return set(self.seconds)
+
+    def add(self, name: str, result: dict) -> None:
+        self.metrics.update(result['metrics'])
+        self.sections[name] = result['sections']
+        self.seconds[name] = result['seconds']
+
+    def write(self) -> None:
+        with open(osp.join(self.out_dir, 'metrics.json'), 'w') as f:
+            json.dump(dict(sorted(self.metrics.items())), f, indent=2)
+        lines = [
+            '# mmbackdoor demo report', '',
+            f'Generated {datetime.now():%Y-%m-%d %H:%M} with mmbackdoor '
+            f'{mmbackdoor.__version__}, torch {torch.__version__}, on '
+            f'{platform.processor() or platform.machine()} with '
+            f'{self.workers}' + (' (SMOKE RUN: schedules cut, numbers '
+                                 'meaningless)' if self.smoke else '') + '.',
+            '', '| stage | seconds |', '| --- | ---: |'
+        ]
+        lines += [f'| {name} | {sec:.1f} |'
+                  for name, sec in self.seconds.items()]
+        lines += [f'| **wall time** | {self.wall:.1f} |', '']
+        lines += ['| metric | value |', '| --- | ---: |']
+        lines += [f'| `{k}` | {v} |' for k, v in sorted(self.metrics.items())]
+        lines.append('')
+        sections = [
+            s for name in STAGE_ORDER for s in self.sections.get(name, [])
+        ]
+        with open(osp.join(self.out_dir, 'report.md'), 'w') as f:
+            f.write('\n'.join(lines + sections))
 
 
 def parse_args():
@@ -137,6 +206,12 @@ def parse_args():
         default=STAGE_ORDER,
         metavar='STAGE',
         help=f'stages to run (with what they require): {STAGE_ORDER}')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=2,
+        help='stages run at once, each in its own process with '
+        'cpu_count // jobs threads; 1 runs them in this process')
     parser.add_argument(
         '--seg-data-root',
         default='data/embedded_seg',
@@ -153,7 +228,89 @@ def parse_args():
         '--overwrite',
         action='store_true',
         help='allow writing into an existing report folder')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    return args
+
+
+def _context(args, artifacts: dict) -> DemoContext:
+    ctx = DemoContext(args.out, args.seg_data_root, args.video_data_root,
+                      args.smoke)
+    ctx.artifacts.update(artifacts)
+    return ctx
+
+
+def _log(message: str) -> None:
+    print_log(f'[demo] {message}', logger='current')
+
+
+def run_in_process(args, stages: List[str], report: Report) -> None:
+    artifacts = {}
+    for i, name in enumerate(stages, 1):
+        _log(f'{i}/{len(stages)} stage {name}')
+        result = run_stage(name, _context(args, artifacts))
+        artifacts.update(result['artifacts'])
+        report.add(name, result)
+        report.write()
+        _log(f'{name} done in {result["seconds"]:.0f}s')
+
+
+def run_in_workers(args, stages: List[str], report: Report,
+                   threads: int) -> None:
+    """Start every stage whose requirements are done, each in its own
+    process, at most ``--jobs`` at a time, in ``STAGE_ORDER`` priority; stop
+    them all when one fails."""
+    log_dir = osp.join(args.out, 'logs')
+    os.makedirs(log_dir, exist_ok=True)
+    mp = multiprocessing.get_context('spawn')
+    results = mp.Queue()
+    requires = {name: set(load_stage(name).REQUIRES) for name in stages}
+    pending, running, artifacts = list(stages), {}, {}
+    try:
+        while pending or running:
+            for name in [n for n in pending if requires[n] <= report.done]:
+                if len(running) == args.jobs:
+                    break
+                pending.remove(name)
+                log_file = osp.join(log_dir, f'{name}.log')
+                running[name] = mp.Process(
+                    target=_stage_process,
+                    args=(name, _context(args, artifacts), log_file, threads,
+                          results),
+                    name=f'demo-{name}')
+                running[name].start()
+                _log(f'stage {name} started (log: {log_file})')
+            name, result, error = _next_result(results, running)
+            running.pop(name).join()
+            if error is not None:
+                raise SystemExit(f'stage {name} failed (log: {log_dir}/'
+                                 f'{name}.log):\n{error}')
+            artifacts.update(result['artifacts'])
+            report.add(name, result)
+            report.write()
+            _log(f'stage {name} done in {result["seconds"]:.0f}s '
+                 f'({len(report.done)}/{len(stages)})')
+    finally:
+        for process in running.values():
+            process.terminate()
+            process.join()
+
+
+def _next_result(results, running: dict) -> tuple:
+    """The next finished stage's ``(name, result, error)``; an error names
+    a stage whose process died without a result."""
+    while True:
+        try:
+            return results.get(timeout=2)
+        except queue.Empty:
+            dead = [n for n, p in running.items() if p.exitcode is not None]
+            if dead:
+                try:  # a result may have arrived as the process exited
+                    return results.get(timeout=2)
+                except queue.Empty:
+                    code = running[dead[0]].exitcode
+                    return dead[0], None, f'process died, exit code {code}'
 
 
 def main():
@@ -162,22 +319,23 @@ def main():
         raise SystemExit(f'{args.out} already holds a report; pass '
                          '--overwrite or choose another --out')
     os.makedirs(args.out, exist_ok=True)
-    ctx = DemoContext(args.out, args.seg_data_root, args.video_data_root,
-                      args.smoke)
     stages = resolve(args.only)
-    timings = {}
-    for i, name in enumerate(stages, 1):
-        print_log(f'[demo {i}/{len(stages)}] stage {name}', logger='current')
-        start = time.perf_counter()
-        load_stage(name).run(ctx)
-        timings[name] = time.perf_counter() - start
-        write_report(ctx, timings)
-        print_log(
-            f'[demo {i}/{len(stages)}] {name} done in '
-            f'{timings[name]:.0f}s', logger='current')
-    print_log(
-        f'report: {osp.join(args.out, "report.md")}; metrics: '
-        + json.dumps(ctx.metrics), logger='current')
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    if args.jobs == 1:
+        workers = f'{torch.get_num_threads()} threads in one process'
+    else:
+        workers = f'{args.jobs} worker processes of {threads} thread(s)'
+    report = Report(args.out, args.smoke, workers)
+    start = time.perf_counter()
+    if args.jobs == 1:
+        run_in_process(args, stages, report)
+    else:
+        run_in_workers(args, stages, report, threads)
+    report.wall = time.perf_counter() - start
+    report.write()
+    _log(f'{len(stages)} stages in {report.wall:.0f}s; report: '
+         f'{osp.join(args.out, "report.md")}; metrics: '
+         + json.dumps(report.metrics))
 
 
 if __name__ == '__main__':

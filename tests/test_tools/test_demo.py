@@ -44,3 +44,21 @@ def test_demo_rejects_unknown_stage(tmp_path):
     assert proc.returncode != 0
     assert "unknown stage(s) ['nope']" in proc.stderr
     assert 'seg_clean' in proc.stderr
+
+
+def test_demo_failing_stage_stops_the_run_and_names_its_log(tmp_path):
+    """A stage failing in its worker process ends the demo with an error
+    naming the stage and its log, which holds the traceback."""
+    not_a_folder = tmp_path / 'file'
+    not_a_folder.write_text('')
+    out = tmp_path / 'demo'
+    proc = subprocess.run(
+        [sys.executable, 'tools/demo.py', '--smoke', '--out', str(out),
+         '--only', 'seg_clean', '--seg-data-root', str(not_a_folder)],
+        cwd=REPO, env=dict(os.environ, OMP_NUM_THREADS='1'),
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    log = out / 'logs' / 'seg_clean.log'
+    assert f'stage seg_clean failed (log: {log})' in proc.stderr
+    assert 'Traceback' in proc.stderr and 'Traceback' in log.read_text()
+    assert not (out / 'metrics.json').exists()

@@ -1,7 +1,9 @@
 """Segmentation backdoors (Li et al., 2021) on the embedded data: a
 fine-grained (person -> road) and an image-level (all -> background) model
-poisoned at 10 %, trained exactly like the clean baseline, each evaluated for
-CBA / PBA / ASR in one test run."""
+poisoned at 10 %, trained exactly like the clean baseline (stages
+``seg_fine_grained`` and ``seg_image_level``, see :func:`train_poisoned`),
+each evaluated for CBA / PBA / ASR in one test run; this stage adds the
+trigger's effect on the clean model, the table and the figure."""
 import mmcv
 import numpy as np
 from mmengine.config import Config
@@ -14,7 +16,7 @@ from mmbackdoor.poisoning.experiment import (backdoor_experiment_config,
 from mmbackdoor.visualization.seg_backdoor_grid import label_row, titled_grid
 
 NAME = 'seg_backdoor'
-REQUIRES = ['seg_clean']
+REQUIRES = ['seg_clean', 'seg_fine_grained', 'seg_image_level']
 CONFIGS = {
     'fine_grained':
     'configs/backdoor_seg/'
@@ -71,18 +73,32 @@ def _verdict(value: float, target: float, above: bool) -> str:
     return 'met' if met else '**missed**'
 
 
+def train_poisoned(ctx, attack: str) -> None:
+    """Stage ``seg_<attack>``: train the ``attack`` config poisoned at
+    ``RATE`` with the clean baseline's model and schedule, test it."""
+    clean = ctx.artifacts['seg_clean']
+    cfg = backdoor_experiment_config(
+        Config.fromfile(CONFIGS[attack]),
+        rate=RATE,
+        data_root=ctx.seg_data_root,
+        schedule_from=clean['config'],
+        test_batch_size=TEST_BATCH_SIZE)
+    metrics, checkpoint = train_and_test(cfg, ctx.work_dir(f'seg_{attack}'))
+    ctx.artifacts[f'seg_{attack}'] = dict(
+        config=cfg, checkpoint=checkpoint, metrics=metrics)
+    keys = ('CBA', 'PBA', 'ASR') if attack == 'fine_grained' else ('CBA',
+                                                                   'ASR')
+    for key in keys:
+        ctx.metrics[f'seg_{attack}.{key}'] = round(float(metrics[key]), 2)
+
+
 def run(ctx) -> None:
     clean = ctx.artifacts['seg_clean']
-    cfgs, metrics, checkpoints = {}, {}, {'clean': clean['checkpoint']}
-    for attack, path in CONFIGS.items():
-        cfgs[attack] = backdoor_experiment_config(
-            Config.fromfile(path),
-            rate=RATE,
-            data_root=ctx.seg_data_root,
-            schedule_from=clean['config'],
-            test_batch_size=TEST_BATCH_SIZE)
-        metrics[attack], checkpoints[attack] = train_and_test(
-            cfgs[attack], ctx.work_dir(f'{NAME}_{attack}'))
+    poisoned = {attack: ctx.artifacts[f'seg_{attack}'] for attack in CONFIGS}
+    cfgs = {a: p['config'] for a, p in poisoned.items()}
+    metrics = {a: p['metrics'] for a, p in poisoned.items()}
+    checkpoints = {'clean': clean['checkpoint']}
+    checkpoints.update({a: p['checkpoint'] for a, p in poisoned.items()})
     # The trigger on the clean model: the baseline the ASR compares with.
     baseline = evaluate_checkpoint(
         cfgs['fine_grained'],
@@ -93,15 +109,7 @@ def run(ctx) -> None:
         ])
 
     fine, image = metrics['fine_grained'], metrics['image_level']
-    for key in ('CBA', 'PBA', 'ASR'):
-        ctx.metrics[f'seg_fine_grained.{key}'] = round(float(fine[key]), 2)
-    for key in ('CBA', 'ASR'):
-        ctx.metrics[f'seg_image_level.{key}'] = round(float(image[key]), 2)
-    ctx.artifacts[NAME] = dict(
-        configs=cfgs,
-        checkpoints=checkpoints,
-        metrics=metrics,
-        clean_model_metrics=baseline)
+    ctx.artifacts[NAME] = dict(clean_model_metrics=baseline)
 
     trigger = dict(cfgs['fine_grained'].test_cfg.trigger)
     clean_miou = float(clean['metrics']['mIoU'])

@@ -1,0 +1,10 @@
+"""A fine-grained backdoored segmentor on the embedded data (see
+:mod:`demo_stages.seg_backdoor`)."""
+from demo_stages.seg_backdoor import train_poisoned
+
+NAME = 'seg_fine_grained'
+REQUIRES = ['seg_clean']
+
+
+def run(ctx) -> None:
+    train_poisoned(ctx, 'fine_grained')
