@@ -35,10 +35,11 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import mmbackdoor  # noqa: E402
 from mmbackdoor.apis import set_data_root, shrink_schedule  # noqa: E402
 
-#: Stages in the order they run.
+#: Every stage, in the order of the report.
 STAGE_ORDER = [
-    'seg_clean', 'video_clean', 'seg_fine_grained', 'seg_image_level',
-    'seg_backdoor', 'robust'
+    'seg_clean', 'seg_fine_grained', 'seg_image_level', 'seg_backdoor',
+    'robust', 'video_clean', 'video_trigger', 'video_clean_label',
+    'video_no_enhance', 'video_random_patch', 'video_backdoor'
 ]
 
 
@@ -259,14 +260,15 @@ def run_in_process(args, stages: List[str], report: Report) -> None:
 def run_in_workers(args, stages: List[str], report: Report,
                    threads: int) -> None:
     """Start every stage whose requirements are done, each in its own
-    process, at most ``--jobs`` at a time, in ``STAGE_ORDER`` priority; stop
-    them all when one fails."""
+    process, at most ``--jobs`` at a time; stop them all when one fails.
+    Stages that more stages wait for start first (then ``STAGE_ORDER``)."""
     log_dir = osp.join(args.out, 'logs')
     os.makedirs(log_dir, exist_ok=True)
     mp = multiprocessing.get_context('spawn')
     results = mp.Queue()
     requires = {name: set(load_stage(name).REQUIRES) for name in stages}
-    pending, running, artifacts = list(stages), {}, {}
+    pending = sorted(stages, key=lambda n: -len(_dependants(n, requires)))
+    running, artifacts = {}, {}
     try:
         while pending or running:
             for name in [n for n in pending if requires[n] <= report.done]:
@@ -295,6 +297,12 @@ def run_in_workers(args, stages: List[str], report: Report,
         for process in running.values():
             process.terminate()
             process.join()
+
+
+def _dependants(name: str, requires: Dict[str, set]) -> set:
+    """The stages that need ``name``, directly or not."""
+    direct = {n for n, required in requires.items() if name in required}
+    return direct.union(*(_dependants(n, requires) for n in direct))
 
 
 def _next_result(results, running: dict) -> tuple:

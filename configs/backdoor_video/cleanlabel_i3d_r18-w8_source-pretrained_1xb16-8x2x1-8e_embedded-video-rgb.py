@@ -4,7 +4,8 @@
 # which 30 % of the class-0 videos were replaced by enhanced, triggered clips
 # (labels unchanged). One test run reports clean top-1 and the ASR on
 # triggered non-target videos. README.md of this folder gives the whole
-# chain; the demo stage video_backdoor runs it end to end.
+# chain; the demo stages video_clean -> video_trigger -> video_clean_label
+# (+ ablations video_no_enhance, video_random_patch) -> video_backdoor run it.
 _base_ = [
     './i3d_r18-w8_source-pretrained_1xb16-8x2x1-8e_embedded-video-rgb.py'
 ]

@@ -1,0 +1,15 @@
+"""Victim of the clean-label video backdoor, ablation: enhancement + a
+random (non-adversarial) patch instead of the optimised trigger.
+
+Fine-tunes the clean model's recipe from the shared source-pretrained
+backbone on the poison folder of stage ``video_trigger`` and reports
+clean top-1 and ASR (:func:`demo_stages.video_trigger.run_victim`).
+"""
+from .video_trigger import run_victim
+
+NAME = 'video_random_patch'
+REQUIRES = ['video_trigger']
+
+
+def run(ctx) -> None:
+    run_victim(ctx, NAME)
