@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
+from mmengine.logging import MMLogger
 from mmseg.evaluation import IoUMetric
 
 from mmbackdoor.apis import load_model, load_test_samples, set_data_root
@@ -88,6 +89,8 @@ def package_attack(model, batch, name: str):
 
 
 def miou(model, batches, dataset_meta) -> float:
+    # IoUMetric prints its per-class table to the current logger
+    MMLogger.get_instance('cospgd_compare', log_level='WARNING')
     evaluator = Evaluator(IoUMetric(iou_metrics=['mIoU']))
     evaluator.dataset_meta = dataset_meta
     with torch.no_grad():
