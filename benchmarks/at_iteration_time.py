@@ -26,7 +26,8 @@ from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
 from mmbackdoor.apis import set_data_root
-from seg_bench_utils import REPO, interleaved_medians, machine
+from seg_bench_utils import REPO
+from timing import interleaved_medians, machine
 
 CONFIG = (f'{REPO}/configs/eroseg/'
           'eroseg-at-3step_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')

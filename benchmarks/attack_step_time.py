@@ -24,8 +24,8 @@ import argparse
 import torch
 
 from mmbackdoor.registry import ATTACKS
-from seg_bench_utils import (MODELS_TO_TIME, build_segmentor,
-                             interleaved_medians, machine, random_batch)
+from seg_bench_utils import MODELS_TO_TIME, build_segmentor, random_batch
+from timing import interleaved_medians, machine
 
 ATTACK_TYPES = ('PGD', 'SegPGD', 'CosPGD', 'EroSeg')
 

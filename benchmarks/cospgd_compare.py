@@ -30,7 +30,8 @@ from mmseg.evaluation import IoUMetric
 
 from mmbackdoor.apis import load_model, load_test_samples, set_data_root
 from mmbackdoor.registry import ATTACKS
-from seg_bench_utils import EMBEDDED, interleaved_medians, machine
+from seg_bench_utils import EMBEDDED
+from timing import interleaved_medians, machine
 
 try:
     from cospgd import functions

@@ -1,12 +1,9 @@
-"""Shared pieces of the segmentation attack benchmarks: models, batches,
-interleaved timing and a machine description."""
+"""Shared pieces of the segmentation attack benchmarks: models and
+batches (timing helpers in :mod:`timing`)."""
 import copy
 import os.path as osp
-import platform
-import time
-from typing import Callable, List, Optional, Sequence
+from typing import Optional
 
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.hub import get_config
@@ -79,21 +76,3 @@ def random_batch(num: int, size: int, num_classes: int, seed: int = 0):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def interleaved_medians(fns: Sequence[Callable], repeats: int) -> List[float]:
-    """Median run time of each function; the functions alternate within
-    every repeat so that load changes on the machine hit them alike. The
-    first round is a warm-up."""
-    times = [[] for _ in fns]
-    for i in range(repeats + 1):
-        for fn, record in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            if i:
-                record.append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
-
-
-def machine() -> str:
-    return (f'{platform.processor() or platform.machine()}, '
-            f'{torch.get_num_threads()} torch threads, torch '
-            f'{torch.__version__}')

@@ -3,10 +3,18 @@
 A step of :func:`mmbackdoor.poisoning.clean_label.optimize_universal_trigger`
 pastes the patches into a batch of raw clips, runs the data preprocessor and
 the recognizer, takes the gradient with respect to the patches and updates
-them. The reference is one forward+backward of the same recognizer on the
-same batch (``mode='loss'``, gradients of all parameters), in the same eval
-mode. Both are timed in one process on identical inputs, alternating, medians
-over ``--repeats`` after a warm-up round; the goal is a ratio of at most 1.05.
+them. Two references on the same batch and model, in the same eval mode:
+
+- ``fwd+bwd (params)``: ``mode='loss'``, gradients of all parameters (a
+  training-style forward+backward; the goal is a ratio of at most 1.05);
+- ``fwd+bwd (input)``: the same loss with a gradient w.r.t. the raw input
+  clips only, the unavoidable part of a trigger step: it must run the
+  backward of the first layer down to full resolution, which a parameter
+  backward skips and which dominates a narrow network; the ratio to it is
+  the step's own overhead (pasting, update, bookkeeping).
+
+All are timed in one process on identical inputs, alternating, medians over
+``--repeats`` after a warm-up round.
 
 Models: the embedded I3D-style ResNet3d-18 (``configs/baselines``) and,
 at reduced clip size so that a CPU run stays short, mmaction's I3D-R50,
@@ -18,11 +26,8 @@ Example:
 import argparse
 import copy
 import os.path as osp
-import platform
-import time
 from itertools import repeat
 
-import numpy as np
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
@@ -32,6 +37,7 @@ from mmengine.registry import init_default_scope
 
 import mmbackdoor  # noqa: F401
 from mmbackdoor.poisoning.clean_label import optimize_universal_trigger
+from timing import interleaved_medians, machine
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MMACTION = 'mmaction::recognition/'
@@ -62,19 +68,6 @@ def build(config: str):
     return model.eval()
 
 
-def interleaved_medians(fns, repeats: int) -> list:
-    """Median run time of each function; the functions alternate within
-    every repeat so that load changes on the machine hit them alike."""
-    times = [[] for _ in fns]
-    for i in range(repeats + 1):
-        for fn, record in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            if i:  # the first round is warm-up
-                record.append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
-
-
 def measure(config: str, shape: tuple, size: int, batch_size: int,
             repeats: int) -> tuple:
     model = build(config)
@@ -96,14 +89,19 @@ def measure(config: str, shape: tuple, size: int, batch_size: int,
         loss = model(**data, mode='loss')['loss_cls']
         loss.backward()
 
+    def input_fwd_bwd():
+        inputs = [x.float().requires_grad_() for x in batch['inputs']]
+        data = model.data_preprocessor(dict(batch, inputs=inputs), False)
+        loss = model(**data, mode='loss')['loss_cls']
+        torch.autograd.grad(loss, inputs)
+
     def trigger_step():
         model.zero_grad(set_to_none=True)
         optimize_universal_trigger(
             model, repeat(batch), 0, size, steps=1, progress=False)
 
-    step, reference = interleaved_medians([trigger_step, forward_backward],
-                                          repeats)
-    return step, reference
+    return interleaved_medians(
+        [trigger_step, forward_backward, input_fwd_bwd], repeats)
 
 
 def main():
@@ -118,17 +116,18 @@ def main():
         metavar='MODEL')
     args = parser.parse_args()
     torch.manual_seed(0)
-    print(f'# {platform.processor() or platform.machine()}, '
-          f'{torch.get_num_threads()} threads, torch {torch.__version__}, '
-          f'batch {args.batch_size}, median of {args.repeats}')
-    print('| model | trigger step (s) | forward+backward (s) | ratio |')
-    print('| --- | ---: | ---: | ---: |')
+    print(f'# {machine()}, batch {args.batch_size}, median of '
+          f'{args.repeats}')
+    print('| model | trigger step (s) | fwd+bwd params (s) | ratio | '
+          'fwd+bwd input (s) | ratio |')
+    print('| --- | ---: | ---: | ---: | ---: | ---: |')
     for name in args.models:
         config, shape, size = MODELS_TO_TIME[name]
-        step, reference = measure(config, shape, size, args.batch_size,
-                                  args.repeats)
-        print(f'| {name} | {step:.3f} | {reference:.3f} | '
-              f'{step / reference:.3f} |', flush=True)
+        step, params_ref, input_ref = measure(config, shape, size,
+                                              args.batch_size, args.repeats)
+        print(f'| {name} | {step:.3f} | {params_ref:.3f} | '
+              f'{step / params_ref:.3f} | {input_ref:.3f} | '
+              f'{step / input_ref:.3f} |', flush=True)
 
 
 if __name__ == '__main__':

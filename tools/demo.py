@@ -260,14 +260,17 @@ def run_in_process(args, stages: List[str], report: Report) -> None:
 def run_in_workers(args, stages: List[str], report: Report,
                    threads: int) -> None:
     """Start every stage whose requirements are done, each in its own
-    process, at most ``--jobs`` at a time; stop them all when one fails.
-    Stages that more stages wait for start first (then ``STAGE_ORDER``)."""
+    process, at most ``--jobs`` at a time, the longest remaining chain of
+    stages first (critical path); stop them all when one fails. Processes
+    fork from a server that has imported the codebases once."""
     log_dir = osp.join(args.out, 'logs')
     os.makedirs(log_dir, exist_ok=True)
-    mp = multiprocessing.get_context('spawn')
+    mp = multiprocessing.get_context('forkserver')
+    mp.set_forkserver_preload(['torch', 'mmbackdoor', 'mmseg.models',
+                               'mmaction.models'])
     results = mp.Queue()
     requires = {name: set(load_stage(name).REQUIRES) for name in stages}
-    pending = sorted(stages, key=lambda n: -len(_dependants(n, requires)))
+    pending = sorted(stages, key=lambda n: -_chain_seconds(n, requires))
     running, artifacts = {}, {}
     try:
         while pending or running:
@@ -299,10 +302,12 @@ def run_in_workers(args, stages: List[str], report: Report,
             process.join()
 
 
-def _dependants(name: str, requires: Dict[str, set]) -> set:
-    """The stages that need ``name``, directly or not."""
-    direct = {n for n, required in requires.items() if name in required}
-    return direct.union(*(_dependants(n, requires) for n in direct))
+def _chain_seconds(name: str, requires: Dict[str, set]) -> float:
+    """Seconds from the start of stage ``name`` to the end of the longest
+    chain of stages that wait for it (stages' ``COST``)."""
+    after = [n for n, required in requires.items() if name in required]
+    return load_stage(name).COST + max(
+        (_chain_seconds(n, requires) for n in after), default=0)
 
 
 def _next_result(results, running: dict) -> tuple:

@@ -62,3 +62,24 @@ def test_demo_failing_stage_stops_the_run_and_names_its_log(tmp_path):
     assert f'stage seg_clean failed (log: {log})' in proc.stderr
     assert 'Traceback' in proc.stderr and 'Traceback' in log.read_text()
     assert not (out / 'metrics.json').exists()
+
+
+def test_every_stage_module_is_scheduled_and_declares_its_contract():
+    """Each ``tools/demo_stages`` module is a stage of ``STAGE_ORDER`` with
+    ``NAME``, earlier ``REQUIRES`` and a positive ``COST``."""
+    sys.path.insert(0, os.path.join(REPO, 'tools'))
+    try:
+        import demo
+    finally:
+        sys.path.pop(0)
+    modules = sorted(
+        f[:-3] for f in os.listdir(os.path.join(REPO, 'tools', 'demo_stages'))
+        if f.endswith('.py') and f != '__init__.py')
+    assert sorted(demo.STAGE_ORDER) == modules
+    for i, name in enumerate(demo.STAGE_ORDER):
+        stage = demo.load_stage(name)
+        assert stage.NAME == name and stage.COST > 0
+        assert set(stage.REQUIRES) <= set(demo.STAGE_ORDER[:i])
+    assert demo.resolve(['seg_backdoor']) == [
+        'seg_clean', 'seg_fine_grained', 'seg_image_level', 'seg_backdoor'
+    ]

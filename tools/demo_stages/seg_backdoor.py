@@ -17,6 +17,9 @@ from mmbackdoor.visualization.seg_backdoor_grid import label_row, titled_grid
 
 NAME = 'seg_backdoor'
 REQUIRES = ['seg_clean', 'seg_fine_grained', 'seg_image_level']
+#: Seconds it takes on one core (measured); the demo starts the longest
+#: remaining chains of stages first.
+COST = 25
 CONFIGS = {
     'fine_grained':
     'configs/backdoor_seg/'

@@ -1,0 +1,27 @@
+"""Timing helpers shared by the benchmark scripts."""
+import platform
+import time
+from typing import Callable, List, Sequence
+
+import numpy as np
+import torch
+
+
+def interleaved_medians(fns: Sequence[Callable], repeats: int) -> List[float]:
+    """Median run time of each function; the functions alternate within
+    every repeat so that load changes on the machine hit them alike. The
+    first round is a warm-up."""
+    times = [[] for _ in fns]
+    for i in range(repeats + 1):
+        for fn, record in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            if i:
+                record.append(time.perf_counter() - start)
+    return [float(np.median(t)) for t in times]
+
+
+def machine() -> str:
+    return (f'{platform.processor() or platform.machine()}, '
+            f'{torch.get_num_threads()} torch threads, torch '
+            f'{torch.__version__}')
