@@ -247,6 +247,24 @@ def patch_cpu_distributed() -> bool:
     return True
 
 
+def one_pass_eval_workers(cfg):
+    """Give ``cfg``'s val / test dataloaders non-persistent workers, in
+    place (pytorch/pytorch#81794).
+
+    A DataLoader whose persistent workers sit paused after a pass does not
+    shut them down cleanly when it is dropped: it waits 5 s per worker
+    before killing them. A process that builds several runners (the demo,
+    benchmarks, tests) lost 10 s per evaluation loader that way. Evaluation
+    passes draw no random numbers, so non-persistent workers give the same
+    results; training loaders keep persistent workers (their augmentation
+    random streams continue across epochs).
+    """
+    for key in ('val_dataloader', 'test_dataloader'):
+        if cfg.get(key) and cfg[key].get('num_workers', 0) > 0:
+            cfg[key]['persistent_workers'] = False
+    return cfg
+
+
 def apply_all() -> Dict[str, str]:
     """Apply every workaround that the installed stack needs.
 

@@ -4,14 +4,18 @@ The ``*_needed`` tests run a fresh interpreter WITHOUT mmbackdoor and show
 the upstream bug; the others show that ``import mmbackdoor`` fixes it. If a
 future upstream release fixes a bug, the ``needed`` test is skipped.
 """
+import gc
 import os.path as osp
 import pickle
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.config import Config
+from mmengine.evaluator import BaseMetric
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
@@ -198,3 +202,56 @@ def test_safe_loading_getattr_is_restricted(tmp_path):
     torch.save({'x': ReachesBeyondStatistics()}, path)
     with pytest.raises(pickle.UnpicklingError, match='only'):
         torch.load(path, weights_only=True)
+
+
+class CountMetric(BaseMetric):
+
+    def process(self, data_batch, data_samples):
+        self.results.append(len(data_samples))
+
+    def compute_metrics(self, results):
+        return dict(count=sum(results))
+
+
+def tested_runner_teardown_seconds(work_dir, workaround: bool) -> float:
+    """Seconds to drop a runner after its test pass with 2 persistent
+    workers (pytorch/pytorch#81794: 5 s per paused worker)."""
+    cfg = dict(
+        model=ToyModel(),
+        work_dir=str(work_dir),
+        experiment_name=f'teardown_{workaround}',
+        test_dataloader=dict(
+            dataset=ToyData(),
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='default_collate'),
+            batch_size=4,
+            num_workers=2,
+            persistent_workers=True),
+        test_cfg=dict(),
+        test_evaluator=CountMetric())
+    if workaround:
+        compat.one_pass_eval_workers(cfg)
+        assert cfg['test_dataloader']['persistent_workers'] is False
+    runner = Runner(**cfg)
+    assert runner.test()['count'] == len(ToyData())
+    start = time.perf_counter()
+    del runner
+    gc.collect()
+    return time.perf_counter() - start
+
+
+def test_persistent_eval_workers_stall_needed(tmp_path):
+    assert tested_runner_teardown_seconds(tmp_path / 'a', False) >= 5
+
+
+def test_one_pass_eval_workers_drop_at_once(tmp_path):
+    assert tested_runner_teardown_seconds(tmp_path / 'b', True) < 2
+    cfg = Config(
+        dict(
+            train_dataloader=dict(num_workers=2, persistent_workers=True),
+            val_dataloader=dict(num_workers=2, persistent_workers=True),
+            test_dataloader=dict(num_workers=0)))
+    compat.one_pass_eval_workers(cfg)
+    assert cfg.train_dataloader.persistent_workers  # augmentation stream
+    assert not cfg.val_dataloader.persistent_workers
+    assert 'persistent_workers' not in cfg.test_dataloader

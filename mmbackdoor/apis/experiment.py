@@ -7,11 +7,15 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner, find_latest_checkpoint
 
+from mmbackdoor.compat import one_pass_eval_workers
+
 
 def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
     """Build a runner from a copy of ``cfg`` writing into ``work_dir``.
 
-    Every runner gets a unique ``experiment_name``: mmengine's visualizer and
+    Its val / test loaders get non-persistent workers
+    (:func:`mmbackdoor.compat.one_pass_eval_workers`). Every runner gets a
+    unique ``experiment_name``: mmengine's visualizer and
     message hub are global instances keyed by that name, and two runners
     built within the same second would otherwise share them.
 
@@ -25,7 +29,7 @@ def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
     cfg.experiment_name = f'{osp.basename(osp.normpath(work_dir))}_' \
                           f'{uuid.uuid4().hex[:8]}'
     cfg.merge_from_dict(overrides)
-    return Runner.from_cfg(cfg)
+    return Runner.from_cfg(one_pass_eval_workers(cfg))
 
 
 def train_model(cfg: Config, work_dir: str, **overrides) -> str:
