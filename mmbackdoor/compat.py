@@ -265,6 +265,22 @@ def one_pass_eval_workers(cfg):
     return cfg
 
 
+def stop_loader_workers(dataloader) -> None:
+    """Stop the persistent workers of ``dataloader`` now
+    (pytorch/pytorch#81794).
+
+    After training, a runner's training loader keeps its persistent workers;
+    when the runner is dropped, the loader waits 5 s per worker before it
+    kills them. Killing them at once is what that timeout ends in anyway.
+    """
+    iterator = getattr(dataloader, '_iterator', None)
+    for worker in getattr(iterator, '_workers', ()):
+        if worker.is_alive():
+            worker.terminate()
+    if iterator is not None and hasattr(iterator, '_shutdown_workers'):
+        iterator._shutdown_workers()
+
+
 def apply_all() -> Dict[str, str]:
     """Apply every workaround that the installed stack needs.
 

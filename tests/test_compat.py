@@ -108,7 +108,7 @@ class ToyData(Dataset):
         return dict(inputs=torch.full((2, ), float(i)), labels=float(i))
 
 
-def toy_runner(work_dir, max_iters, **kwargs):
+def toy_runner(work_dir, max_iters, num_workers=0, **kwargs):
     return Runner(
         model=ToyModel(),
         work_dir=str(work_dir),
@@ -117,7 +117,9 @@ def toy_runner(work_dir, max_iters, **kwargs):
             dataset=ToyData(),
             sampler=dict(type='DefaultSampler', shuffle=True),
             collate_fn=dict(type='default_collate'),
-            batch_size=4),
+            batch_size=4,
+            num_workers=num_workers,
+            persistent_workers=num_workers > 0),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(
@@ -213,7 +215,7 @@ class CountMetric(BaseMetric):
         return dict(count=sum(results))
 
 
-def tested_runner_teardown_seconds(work_dir, workaround: bool) -> float:
+def teardown_seconds_after_testing(work_dir, workaround: bool) -> float:
     """Seconds to drop a runner after its test pass with 2 persistent
     workers (pytorch/pytorch#81794: 5 s per paused worker)."""
     cfg = dict(
@@ -241,11 +243,11 @@ def tested_runner_teardown_seconds(work_dir, workaround: bool) -> float:
 
 
 def test_persistent_eval_workers_stall_needed(tmp_path):
-    assert tested_runner_teardown_seconds(tmp_path / 'a', False) >= 5
+    assert teardown_seconds_after_testing(tmp_path / 'a', False) >= 5
 
 
 def test_one_pass_eval_workers_drop_at_once(tmp_path):
-    assert tested_runner_teardown_seconds(tmp_path / 'b', True) < 2
+    assert teardown_seconds_after_testing(tmp_path / 'b', True) < 2
     cfg = Config(
         dict(
             train_dataloader=dict(num_workers=2, persistent_workers=True),
@@ -255,3 +257,20 @@ def test_one_pass_eval_workers_drop_at_once(tmp_path):
     assert cfg.train_dataloader.persistent_workers  # augmentation stream
     assert not cfg.val_dataloader.persistent_workers
     assert 'persistent_workers' not in cfg.test_dataloader
+
+
+@pytest.mark.parametrize('workaround', [False, True])
+def test_stop_loader_workers_after_training(tmp_path, workaround):
+    """pytorch/pytorch#81794: a trained runner's persistent training
+    workers stall 5 s each when the runner is dropped, unless stopped."""
+    runner = toy_runner(tmp_path, 2, num_workers=2)
+    runner.train()
+    if workaround:
+        compat.stop_loader_workers(runner.train_loop.dataloader)
+        assert not any(w.is_alive()
+                       for w in runner.train_loop.dataloader._iterator._workers)
+    start = time.perf_counter()
+    del runner
+    gc.collect()
+    seconds = time.perf_counter() - start
+    assert seconds < 2 if workaround else seconds >= 5

@@ -7,7 +7,7 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from mmbackdoor.compat import one_pass_eval_workers
+from mmbackdoor.compat import one_pass_eval_workers, stop_loader_workers
 
 
 def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
@@ -33,9 +33,12 @@ def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
 
 
 def train_model(cfg: Config, work_dir: str, **overrides) -> str:
-    """Train ``cfg`` and return the path of the last checkpoint."""
+    """Train ``cfg`` and return the path of the last checkpoint (the
+    training loader's workers are stopped at once,
+    :func:`mmbackdoor.compat.stop_loader_workers`)."""
     runner = build_runner(cfg, work_dir, **overrides)
     runner.train()
+    stop_loader_workers(runner.train_loop.dataloader)
     ckpt = find_latest_checkpoint(work_dir)
     if ckpt is None:
         raise RuntimeError(

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
 
 from mmbackdoor.apis import build_runner, set_data_root
+from mmbackdoor.compat import stop_loader_workers
 
 #: Config keys that define the model and its training schedule.
 SCHEDULE_KEYS = ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
@@ -86,6 +87,7 @@ def train_and_test(cfg: Config, work_dir: str) -> Tuple[Dict[str, float], str]:
     """
     runner = build_runner(cfg, work_dir)
     runner.train()
+    stop_loader_workers(runner.train_loop.dataloader)
     metrics = runner.test()
     checkpoint = find_latest_checkpoint(work_dir)
     if checkpoint is None:
