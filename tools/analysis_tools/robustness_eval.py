@@ -18,12 +18,13 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.config import Config
 from mmseg.registry import DATASETS
 
 import mmbackdoor  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401  (RobustnessTestLoop)
+from mmbackdoor.apis.cli import (add_runner_args, config_from_args,
+                                 runner_from_cfg)
 from mmbackdoor.registry import ATTACKS
 
 #: Columns of the table: metric key suffix -> header.
@@ -69,22 +70,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--out',
         help='JSON file for the table (default: '
         'WORK_DIR/robustness_eval.json)')
-    parser.add_argument('--work-dir', help='folder for logs')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value pairs')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parser.parse_args(argv)
 
 
 def background_classes(cfg: Config) -> List[int]:
@@ -147,13 +134,7 @@ def format_table(metrics: dict, passes: List[str]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        './work_dirs', 'robustness_eval',
-        osp.splitext(osp.basename(args.config))[0])
+    cfg = config_from_args(args)
     cfg.load_from = args.checkpoint
     if args.max_images is not None:
         cfg.test_dataloader.dataset.indices = args.max_images
@@ -161,7 +142,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         cfg.test_dataloader.batch_size = args.batch_size
     attacks = attack_configs(args, cfg)
     cfg.test_cfg = dict(type='RobustnessTestLoop', attacks=attacks)
-    runner = Runner.from_cfg(cfg)
+    runner = runner_from_cfg(cfg)
     metrics = {k: float(v) for k, v in runner.test().items()}
     if runner.rank != 0:
         return metrics
