@@ -214,6 +214,7 @@ def _ddp_worker(rank, world_size, port, cfg_dict, out_dir):
             adv_losses=[float(s['outputs']['adv.decode.loss_ce'])
                         for s in seen]),
         osp.join(out_dir, f'rank{rank}.pt'))
+    torch.distributed.barrier()  # see test_backdoor_loop._distributed_worker
     torch.distributed.destroy_process_group()
 
 

@@ -202,6 +202,10 @@ def _distributed_worker(rank, world_size, port, cfg_dict, out_file):
         metrics = runner.test()
         if rank == 0:
             torch.save(metrics, out_file)
+        # no rank tears gloo down while another still talks to it (a rank
+        # exiting early aborted with "terminate called without an active
+        # exception" once in CI)
+        torch.distributed.barrier()
     finally:
         torch.distributed.destroy_process_group()
 

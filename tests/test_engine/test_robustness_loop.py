@@ -226,6 +226,7 @@ def _distributed_worker(rank, world_size, port, cfg_dict, out_file):
     if rank == 0:
         torch.save(dict(metrics=metrics, model=type(runner.model).__name__),
                    out_file)
+    torch.distributed.barrier()  # see test_backdoor_loop._distributed_worker
     torch.distributed.destroy_process_group()
 
 
