@@ -29,6 +29,10 @@ CONFIGS = {
     'image-level_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
 }
 RATE = 0.1
+#: ``metrics.json`` keys per attack (``seg_<attack>.<key>``); PBA is defined
+#: for the fine-grained attack only.
+METRIC_KEYS = dict(
+    fine_grained=('CBA', 'PBA', 'ASR'), image_level=('CBA', 'ASR'))
 #: Test batch size (64x64 images, whole-image inference: same metrics as 1).
 TEST_BATCH_SIZE = 20
 #: Validation images shown in the figure.
@@ -89,9 +93,7 @@ def train_poisoned(ctx, attack: str) -> None:
     metrics, checkpoint = train_and_test(cfg, ctx.work_dir(f'seg_{attack}'))
     ctx.artifacts[f'seg_{attack}'] = dict(
         config=cfg, checkpoint=checkpoint, metrics=metrics)
-    keys = ('CBA', 'PBA', 'ASR') if attack == 'fine_grained' else ('CBA',
-                                                                   'ASR')
-    for key in keys:
+    for key in METRIC_KEYS[attack]:
         ctx.metrics[f'seg_{attack}.{key}'] = round(float(metrics[key]), 2)
 
 
