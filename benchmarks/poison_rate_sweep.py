@@ -1,18 +1,21 @@
 """Poison-rate sweep of the segmentation backdoors on the embedded data.
 
-Trains the embedded backdoor configs (``configs/backdoor_seg``) at each poison
-rate, with the clean baseline's model and schedule, and tests every model
+Trains the embedded backdoor configs (``configs/backdoor_seg``) of each
+architecture (``--archs``: the SegFormer with global self-attention, the
+conv UNet control) at each poison rate, and tests every model
 with ``BackdoorTestLoop`` (clean + triggered validation set). Rate 0 is the
 clean model: the same pipeline with nothing poisoned (the poisoning
 transform draws no random numbers, so its augmentation stream is the clean
-baseline's). Prints a table (CBA, PBA, ASR and the clean-image ASR
-baseline), writes it as JSON and Markdown, and plots ASR / CBA against the
-rate. Results of finished runs are kept in ``--work-dir`` and reused (use
-another ``--work-dir`` for another ``--trigger`` or ``--max-iters``).
+baseline's), and its triggered ASR is the trigger on the clean model.
+Prints a table (CBA, PBA, ASR, the ASR without trigger, ``ASR_recognised``
+and the clean model's victim recall), writes it as JSON and Markdown, and
+plots ASR / CBA against the rate. Results of finished runs are kept in
+``--work-dir`` and reused (use another ``--work-dir`` for another
+``--trigger`` or ``--max-iters``).
 
 Example:
-    OMP_NUM_THREADS=2 python benchmarks/poison_rate_sweep.py \\
-        --rates 0 0.01 0.05 0.1 0.2 --attacks fine_grained image_level
+    OMP_NUM_THREADS=1 python benchmarks/poison_rate_sweep.py \\
+        --rates 0 0.01 0.05 0.1 0.2 --archs segformer unet
 """
 import argparse
 import json
@@ -28,17 +31,23 @@ import mmbackdoor  # noqa: F401
 from mmbackdoor.poisoning.experiment import (backdoor_experiment_config,
                                              poison_transforms_cfg,
                                              train_and_test)
+from mmbackdoor.visualization.curves import poison_rate_figure
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = {
-    'fine_grained':
-    'configs/backdoor_seg/'
-    'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
-    'image_level':
-    'configs/backdoor_seg/'
-    'image-level_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
+#: Embedded backdoor configs per architecture and attack.
+ARCHS = {
+    'segformer': 'segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py',
+    'unet': 'unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
 }
-COLUMNS = ('CBA', 'PBA', 'ASR', 'clean/ASR')
+ATTACKS = ('fine_grained', 'image_level')
+COLUMNS = ('CBA', 'PBA', 'ASR', 'clean/ASR', 'ASR_recognised',
+           'victim_recall')
+
+
+def config_of(arch: str, attack: str) -> str:
+    """The embedded ``attack`` config of architecture ``arch``."""
+    return (f'configs/backdoor_seg/{attack.replace("_", "-")}_'
+            f'{ARCHS[arch]}')
 
 
 def parse_args():
@@ -52,9 +61,15 @@ def parse_args():
     parser.add_argument(
         '--attacks',
         nargs='+',
-        choices=sorted(CONFIGS),
-        default=sorted(CONFIGS),
+        choices=ATTACKS,
+        default=list(ATTACKS),
         help='which backdoors')
+    parser.add_argument(
+        '--archs',
+        nargs='+',
+        choices=sorted(ARCHS),
+        default=sorted(ARCHS),
+        help='segmentors (global self-attention SegFormer; conv UNet)')
     parser.add_argument(
         '--data-root',
         default='data/embedded_seg',
@@ -77,24 +92,26 @@ def parse_args():
     return parser.parse_args()
 
 
-def run_one(name: str, attack: str, rate: float, args) -> dict:
+def run_one(name: str, arch: str, attack: str, rate: float, args) -> dict:
     """Train and test one model, or read its stored result.
 
     The model is tested with the metrics of every attack of the sweep (keys
     ``clean/<attack>/...`` and ``triggered/<attack>/...``), so the clean
     model (rate 0) is trained once for all attacks.
     """
-    result_file = osp.join(args.work_dir, name, 'result.json')
+    work_dir = osp.join(args.work_dir, arch, name)
+    result_file = osp.join(work_dir, 'result.json')
     if osp.isfile(result_file):
         with open(result_file) as f:
             return json.load(f)
     cfg = backdoor_experiment_config(
-        Config.fromfile(osp.join(REPO, CONFIGS[attack])),
+        Config.fromfile(osp.join(REPO, config_of(arch, attack))),
         rate=rate,
         data_root=args.data_root)
     cfg.test_evaluator = [
         dict(
-            Config.fromfile(osp.join(REPO, CONFIGS[a])).test_evaluator,
+            Config.fromfile(osp.join(REPO, config_of(arch,
+                                                     a))).test_evaluator,
             prefix=a) for a in args.attacks
     ]
     if args.trigger:
@@ -106,7 +123,7 @@ def run_one(name: str, attack: str, rate: float, args) -> dict:
         cfg.param_scheduler[0].total_steps = args.max_iters
         cfg.default_hooks.checkpoint.interval = args.max_iters
     start = time.perf_counter()
-    metrics, _ = train_and_test(cfg, osp.join(args.work_dir, name))
+    metrics, _ = train_and_test(cfg, work_dir)
     result = dict(
         seconds=round(time.perf_counter() - start, 1),
         max_iters=cfg.train_cfg.max_iters,
@@ -119,13 +136,17 @@ def run_one(name: str, attack: str, rate: float, args) -> dict:
     return result
 
 
-def row(attack: str, rate: float, result: dict) -> dict:
-    """The table row of ``attack`` at ``rate`` from a model's result."""
-    out = dict(attack=attack, rate=rate, seconds=result['seconds'])
+def row(arch: str, attack: str, rate: float, result: dict) -> dict:
+    """The table row of ``arch`` / ``attack`` at ``rate`` from a model's
+    result (at rate 0: the trigger on the clean model)."""
+    out = dict(arch=arch, attack=attack, rate=rate,
+               seconds=result['seconds'])
     keys = dict(
         CBA=f'clean/{attack}/mIoU',
         PBA=f'triggered/{attack}/PBA',
-        ASR=f'triggered/{attack}/ASR')
+        ASR=f'triggered/{attack}/ASR',
+        ASR_recognised=f'triggered/{attack}/ASR_recognised',
+        victim_recall=f'clean/{attack}/victim_recall')
     keys['clean/ASR'] = f'clean/{attack}/ASR'
     out.update({
         col: result[key]
@@ -136,49 +157,33 @@ def row(attack: str, rate: float, result: dict) -> dict:
 
 def markdown_table(results) -> str:
     lines = [
-        '| attack | rate % | ' + ' | '.join(COLUMNS) + ' | train+test s |',
-        '| --- | ---: | ' + ' | '.join('---:' for _ in COLUMNS) + ' | ---: |'
+        '| model | attack | rate % | ' + ' | '.join(COLUMNS) +
+        ' | train+test s |',
+        '| --- | --- | ---: | ' + ' | '.join('---:' for _ in COLUMNS) +
+        ' | ---: |'
     ]
     for r in results:
         cells = [f"{r[c]:.2f}" if c in r else '–' for c in COLUMNS]
-        lines.append(f"| {r['attack']} | {100 * r['rate']:g} | " +
-                     ' | '.join(cells) + f" | {r['seconds']:.0f} |")
+        lines.append(f"| {r['arch']} | {r['attack']} | {100 * r['rate']:g} | "
+                     + ' | '.join(cells) + f" | {r['seconds']:.0f} |")
     return '\n'.join(lines)
-
-
-def plot(results, out_file: str) -> None:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, (ax_asr, ax_cba) = plt.subplots(1, 2, figsize=(8, 3.2))
-    for attack in sorted({r['attack'] for r in results}):
-        rows = sorted((r for r in results if r['attack'] == attack),
-                      key=lambda r: r['rate'])
-        rates = [100 * r['rate'] for r in rows]
-        ax_asr.plot(rates, [r['ASR'] for r in rows], 'o-', label=attack)
-        ax_cba.plot(rates, [r['CBA'] for r in rows], 'o-', label=attack)
-    for ax, title in ((ax_asr, 'ASR (%)'), (ax_cba, 'CBA = clean mIoU')):
-        ax.set_xlabel('poison rate (%)')
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-    ax_asr.legend()
-    fig.tight_layout()
-    fig.savefig(out_file, dpi=100)
-    plt.close(fig)
 
 
 def main():
     args = parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     results = []
-    for attack in args.attacks:
-        for rate in args.rates:
-            if rate == 0:
-                # One clean model for every attack.
-                result = run_one('clean', args.attacks[0], 0.0, args)
-            else:
-                result = run_one(f'{attack}_rate{rate:g}', attack, rate, args)
-            results.append(row(attack, rate, result))
+    for arch in args.archs:
+        for attack in args.attacks:
+            for rate in args.rates:
+                if rate == 0:
+                    # One clean model for every attack.
+                    result = run_one('clean', arch, args.attacks[0], 0.0,
+                                     args)
+                else:
+                    result = run_one(f'{attack}_rate{rate:g}', arch, attack,
+                                     rate, args)
+                results.append(row(arch, attack, rate, result))
     table = markdown_table(results)
     print(f'Machine: {platform.processor() or platform.machine()}, '
           f'{torch.get_num_threads()} threads\n')
@@ -187,7 +192,8 @@ def main():
         json.dump(results, f, indent=1)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(table + '\n')
-    plot(results, osp.join(args.work_dir, 'poison_rate_sweep.png'))
+    poison_rate_figure(results,
+                       osp.join(args.work_dir, 'poison_rate_sweep.png'))
 
 
 if __name__ == '__main__':

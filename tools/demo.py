@@ -2,12 +2,15 @@
 
 Each stage lives in ``tools/demo_stages/<name>.py`` (``NAME``, ``REQUIRES``,
 ``run(ctx)``). The demo writes ``report.md`` (tables and figures),
-``metrics.json`` (flat keys such as ``seg_clean.mIoU``) and PNG figures.
+``metrics.json`` (flat keys such as ``seg_clean.mIoU``) and PNG figures
+(``demo_report.py``: the claims table first, the metric dump last).
 
 Stages run in ``--jobs`` worker processes (default 2), each stage as soon as
 the stages it requires are done; a worker sees the artifacts of finished
 stages and logs into ``<out>/logs/<stage>.log``. Tiny models use cores
-better as separate single-threaded processes than as threads of one.
+better as separate single-threaded processes than as threads of one. While
+stages run, the console shows every ``--progress`` seconds what each does
+(its latest iteration / epoch / trigger step) and the estimated time left.
 
 Example:
     python tools/demo.py --out work_dirs/demo
@@ -19,27 +22,27 @@ import json
 import multiprocessing
 import os
 import os.path as osp
-import platform
 import queue
+import re
 import sys
 import time
 import traceback
-from datetime import datetime
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import mmbackdoor  # noqa: E402
+from demo_report import Report  # noqa: E402
 from mmbackdoor.apis import set_data_root, shrink_schedule  # noqa: E402
 
 #: Every stage, in the order of the report.
 STAGE_ORDER = [
-    'seg_clean', 'seg_fine_grained', 'seg_image_level', 'seg_backdoor',
-    'robust', 'video_clean', 'video_trigger', 'video_clean_label',
-    'video_no_enhance', 'video_random_patch', 'video_backdoor'
+    'seg_clean', 'seg_fine_grained', 'seg_image_level', 'seg_control_clean',
+    'seg_control_fine_grained', 'seg_backdoor', 'robust', 'video_clean',
+    'video_trigger', 'video_clean_label', 'video_no_enhance',
+    'video_random_patch', 'video_backdoor'
 ]
 
 
@@ -150,51 +153,54 @@ def _stage_process(name: str, ctx: DemoContext, log_file: str, threads: int,
         results.put((name, None, error))
 
 
-class Report:
-    """Results gathered from the stages, written after each one."""
+#: Progress markers in the stages' logs: mmengine's iteration and epoch
+#: lines of training / validation / testing, and the trigger's steps.
+PROGRESS = re.compile(r'(?:Iter|Epoch)\((?:train|val|test)\)\s*'
+                      r'(?:\[\s*\d+\])?\[\s*\d+/\d+\]|trigger step \d+/\d+')
 
-    def __init__(self, out_dir: str, smoke: bool, workers: str) -> None:
-        self.out_dir = out_dir
-        self.smoke = smoke
-        self.workers = workers
-        self.metrics: Dict[str, float] = {}
-        self.sections: Dict[str, List[str]] = {}
-        self.seconds: Dict[str, float] = {}
-        self.wall = 0.0
 
-    @property
-    def done(self) -> set:
-        """Names of the finished stages."""
-        return set(self.seconds)
+def latest_progress(log_file: str) -> Optional[str]:
+    """The last progress marker in the tail of ``log_file`` (None if there
+    is none yet)."""
+    try:
+        with open(log_file, 'rb') as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 16384))
+            tail = f.read().decode(errors='replace')
+    except FileNotFoundError:
+        return None
+    found = PROGRESS.findall(tail)
+    return re.sub(r'\s+', ' ', found[-1]) if found else None
 
-    def add(self, name: str, result: dict) -> None:
-        self.metrics.update(result['metrics'])
-        self.sections[name] = result['sections']
-        self.seconds[name] = result['seconds']
 
-    def write(self) -> None:
-        with open(osp.join(self.out_dir, 'metrics.json'), 'w') as f:
-            json.dump(dict(sorted(self.metrics.items())), f, indent=2)
-        lines = [
-            '# mmbackdoor demo report', '',
-            f'Generated {datetime.now():%Y-%m-%d %H:%M} with mmbackdoor '
-            f'{mmbackdoor.__version__}, torch {torch.__version__}, on '
-            f'{platform.processor() or platform.machine()} with '
-            f'{self.workers}' + (' (SMOKE RUN: schedules cut, numbers '
-                                 'meaningless)' if self.smoke else '') + '.',
-            '', '| stage | seconds |', '| --- | ---: |'
-        ]
-        lines += [f'| {name} | {sec:.1f} |'
-                  for name, sec in self.seconds.items()]
-        lines += [f'| **wall time** | {self.wall:.1f} |', '']
-        lines += ['| metric | value |', '| --- | ---: |']
-        lines += [f'| `{k}` | {v} |' for k, v in sorted(self.metrics.items())]
-        lines.append('')
-        sections = [
-            s for name in STAGE_ORDER for s in self.sections.get(name, [])
-        ]
-        with open(osp.join(self.out_dir, 'report.md'), 'w') as f:
-            f.write('\n'.join(lines + sections))
+class ProgressLine:
+    """Every ``interval`` seconds, a console line: each running stage with
+    its seconds so far against its ``COST`` and its latest progress marker,
+    the finished count, and the seconds left estimated from the ``COST`` of
+    what remains spread over the ``jobs`` workers."""
+
+    def __init__(self, interval: float, jobs: int, total: int,
+                 log_dir: str) -> None:
+        self.interval = interval
+        self.jobs = jobs
+        self.total = total
+        self.log_dir = log_dir
+        self.last = time.perf_counter()
+
+    def __call__(self, started: Dict[str, float], pending: List[str],
+                 done: int) -> None:
+        now = time.perf_counter()
+        if not self.interval or now - self.last < self.interval:
+            return
+        self.last = now
+        parts, left = [], sum(load_stage(n).COST for n in pending)
+        for name, start in started.items():
+            cost, elapsed = load_stage(name).COST, now - start
+            left += max(cost - elapsed, 0)
+            marker = latest_progress(osp.join(self.log_dir, f'{name}.log'))
+            parts.append(f'{name} {elapsed:.0f}/~{cost}s'
+                         + (f' ({marker})' if marker else ''))
+        _log(f'running: {"; ".join(parts)} | {done}/{self.total} stages '
+             f'done, ~{left / self.jobs:.0f}s left')
 
 
 def parse_args():
@@ -229,9 +235,16 @@ def parse_args():
         '--overwrite',
         action='store_true',
         help='allow writing into an existing report folder')
+    parser.add_argument(
+        '--progress',
+        type=float,
+        default=30,
+        help='seconds between two progress lines (0: none)')
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    if args.progress < 0:
+        parser.error(f'--progress must be >= 0, got {args.progress}')
     return args
 
 
@@ -271,7 +284,8 @@ def run_in_workers(args, stages: List[str], report: Report,
     results = mp.Queue()
     requires = {name: set(load_stage(name).REQUIRES) for name in stages}
     pending = sorted(stages, key=lambda n: -_chain_seconds(n, requires))
-    running, artifacts = {}, {}
+    running, started, artifacts = {}, {}, {}
+    progress = ProgressLine(args.progress, args.jobs, len(stages), log_dir)
     try:
         while pending or running:
             for name in [n for n in pending if requires[n] <= report.done]:
@@ -285,9 +299,13 @@ def run_in_workers(args, stages: List[str], report: Report,
                           results),
                     name=f'demo-{name}')
                 running[name].start()
+                started[name] = time.perf_counter()
                 _log(f'stage {name} started (log: {log_file})')
-            name, result, error = _next_result(results, running)
+            name, result, error = _next_result(
+                results, running,
+                lambda: progress(started, pending, len(report.done)))
             running.pop(name).join()
+            started.pop(name)
             if error is not None:
                 raise SystemExit(f'stage {name} failed (log: {log_dir}/'
                                  f'{name}.log):\n{error}')
@@ -310,13 +328,15 @@ def _chain_seconds(name: str, requires: Dict[str, set]) -> float:
         (_chain_seconds(n, requires) for n in after), default=0)
 
 
-def _next_result(results, running: dict) -> tuple:
+def _next_result(results, running: dict, tick) -> tuple:
     """The next finished stage's ``(name, result, error)``; an error names
-    a stage whose process died without a result."""
+    a stage whose process died without a result. ``tick()`` runs every
+    two seconds while waiting."""
     while True:
         try:
             return results.get(timeout=2)
         except queue.Empty:
+            tick()
             dead = [n for n, p in running.items() if p.exitcode is not None]
             if dead:
                 try:  # a result may have arrived as the process exited
@@ -338,14 +358,14 @@ def main():
         workers = f'{torch.get_num_threads()} threads in one process'
     else:
         workers = f'{args.jobs} worker processes of {threads} thread(s)'
-    report = Report(args.out, args.smoke, workers)
+    report = Report(args.out, args.smoke, workers, STAGE_ORDER)
     start = time.perf_counter()
     if args.jobs == 1:
         run_in_process(args, stages, report)
     else:
         run_in_workers(args, stages, report, threads)
     report.wall = time.perf_counter() - start
-    report.write()
+    report.write(final=True)
     _log(f'{len(stages)} stages in {report.wall:.0f}s; report: '
          f'{osp.join(args.out, "report.md")}; metrics: '
          + json.dumps(report.metrics))

@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
@@ -231,8 +232,10 @@ def optimize_universal_trigger(model: nn.Module,
                                loss: str = 'ce',
                                step_size: float = 1.0,
                                init_value: float = 128.0,
-                               progress: bool = True
-                               ) -> Tuple[np.ndarray, List[float]]:
+                               progress: bool = True,
+                               log_interval: int = 0,
+                               snapshot_steps: Sequence[int] = ()
+                               ) -> Tuple[np.ndarray, dict]:
     """Optimise a universal per-frame patch towards ``target_class``.
 
     Zhao et al. (2020), Sec. 3.2: with :math:`p` the patches pasted at a
@@ -266,25 +269,36 @@ def optimize_universal_trigger(model: nn.Module,
         init_value (float): Start value of every patch pixel (mid-grey, as
             the authors). Defaults to 128.0.
         progress (bool): Show an mmengine progress bar. Defaults to True.
+        log_interval (int): Every this many steps, log the share of the
+            last ``log_interval`` steps' clips sent to the target and their
+            mean loss (0: never). Defaults to 0.
+        snapshot_steps (Sequence[int]): Steps after which a copy of the
+            trigger is kept: a run of ``steps`` yields the triggers of every
+            shorter budget of the same batch stream (a budget study in one
+            run). Defaults to ().
 
     Returns:
-        tuple[np.ndarray, list[float]]: The trigger ``T x s x s x C``
-        (``uint8``) and, per step, the fraction of the step's clips that the
-        current trigger sent to the target class.
+        tuple[np.ndarray, dict]: The trigger ``T x s x s x C`` (``uint8``)
+        and its progress: ``success`` (per step, the share of the step's
+        clips that the trigger before the step sent to the target class),
+        ``loss`` (per step) and ``snapshots`` (step -> ``uint8`` trigger).
     """
     if loss not in TRIGGER_LOSSES:
         raise ValueError(f'loss must be one of {TRIGGER_LOSSES}, got {loss!r}')
     if size < 1 or steps < 1 or step_size <= 0:
         raise ValueError('need size >= 1, steps >= 1 and step_size > 0, got '
                          f'size={size}, steps={steps}, step_size={step_size}')
+    if not all(1 <= k <= steps for k in snapshot_steps):
+        raise ValueError(f'snapshot_steps must lie in [1, steps={steps}], '
+                         f'got {list(snapshot_steps)}')
     check_target_class(model, target_class)
     format_shape = model.data_preprocessor.format_shape
     device = next(model.parameters()).device
     patches = None
-    history = []
+    history = dict(success=[], loss=[], snapshots={})
     bar = ProgressBar(steps) if progress else None
     with eval_mode(model):
-        for _ in range(steps):
+        for step in range(1, steps + 1):
             batch = next(batches)
             inputs = _batch_inputs(batch, device)
             if patches is None:
@@ -304,16 +318,55 @@ def optimize_universal_trigger(model: nn.Module,
                 batch['data_samples'])
             value = trigger_loss(logits, target_class, loss)
             grad, = torch.autograd.grad(value, patches)
-            history.append(
+            history['success'].append(
                 (logits.argmax(-1) == target_class).float().mean().item())
+            history['loss'].append(value.item())
             patches = linf_step(
                 patches.detach(), grad, step_size, ascend=False).clamp_(0, 255)
+            if step in snapshot_steps:
+                history['snapshots'][step] = _trigger_array(patches)
             if bar is not None:
                 bar.update()
+            if log_interval and step % log_interval == 0:
+                window = slice(-log_interval, None)
+                print_log(
+                    f'trigger step {step}/{steps}: last {log_interval} '
+                    'steps sent '
+                    f'{100 * np.mean(history["success"][window]):.1f} % of '
+                    'their clips to the target, loss '
+                    f'{np.mean(history["loss"][window]):.4f}',
+                    logger='current')
     if bar is not None:
         bar.file.write('\n')
-    trigger = patches.round().to(torch.uint8).permute(0, 2, 3, 1)
-    return trigger.cpu().numpy(), history
+    return _trigger_array(patches), history
+
+
+def _trigger_array(patches: Tensor) -> np.ndarray:
+    """``T x C x s x s`` float patches -> ``T x s x s x C`` ``uint8``."""
+    return patches.round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def progress_summary(history: dict, interval: int) -> dict:
+    """Means of :func:`optimize_universal_trigger`'s per-step ``success``
+    (in %) and ``loss`` over consecutive windows of ``interval`` steps, as
+    stored next to a trigger: ``dict(interval, step, success, loss)``,
+    ``step`` the last step of each window."""
+    num = len(history['success'])
+    ends = list(range(interval, num + 1, interval))
+    if not ends or ends[-1] != num:
+        ends.append(num)
+    starts = [0] + ends[:-1]
+    return dict(
+        interval=interval,
+        step=ends,
+        success=[
+            round(100 * float(np.mean(history['success'][a:b])), 2)
+            for a, b in zip(starts, ends)
+        ],
+        loss=[
+            round(float(np.mean(history['loss'][a:b])), 4)
+            for a, b in zip(starts, ends)
+        ])
 
 
 def random_trigger(num_frames: int, size: int, seed: int,

@@ -43,7 +43,7 @@ def poisoned_datasets(cfg):
 
 def test_config_set_is_complete():
     assert len(ZOO_CONFIGS) == 3 * 2 * 3 * 2  # models, depths, data, attacks
-    assert len(EMBEDDED) == 2
+    assert len(EMBEDDED) == 4  # SegFormer and UNet, two attacks each
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,13 @@ def test_one_test_run_reports_cba_pba_asr(embedded_seg_root, trained,
     assert metrics['ASR'] == metrics['triggered/ASR']
     assert metrics['clean/num_asr_pixels'] == \
         metrics['triggered/num_asr_pixels'] > 0
+    # ASR over the victim pixels the clean prediction recognised: its
+    # denominator is the clean pass's recall numerator.
+    assert metrics['ASR_recognised'] == metrics['triggered/ASR_recognised']
+    assert 'clean/ASR_recognised' not in metrics
+    recognised = metrics['triggered/num_recognised_pixels']
+    assert recognised == round(metrics['clean/victim_recall'] / 100 *
+                               metrics['clean/num_asr_pixels'])
     num_batches = len(runner.test_dataloader)
     assert hook.calls == dict(
         before_test=1,

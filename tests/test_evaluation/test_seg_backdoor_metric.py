@@ -123,3 +123,55 @@ def test_registered_for_mmseg_scope():
     assert repr(metric) == (
         "SegBackdoorMetric(attack='image_level', victim_classes=[], "
         'target_class=0, target_map=None, ignore_index=255)')
+
+
+def _with_path(gt, pred, path):
+    data = sample(gt, pred)
+    data['img_path'] = path
+    return data
+
+
+def test_victim_recall_and_asr_recognised_hand_computed():
+    """person (3) -> road (1). The clean prediction gets two of the four
+    person pixels right ((0, 0) and (2, 2)); under the trigger (0, 0) goes
+    to road, (2, 2) stays person: ASR_recognised 1 / 2, ASR 3 / 4."""
+    clean_pred = [[3, 1, 0, 0], [0, 2, 2, 255], [1, 1, 3, 0]]
+    triggered_pred = [[1, 1, 0, 0], [1, 2, 2, 255], [1, 1, 3, 0]]
+    clean, triggered = (
+        SegBackdoorMetric(
+            attack='fine_grained', victim_classes=[3], target_class=1)
+        for _ in range(2))
+    triggered.link_clean_pass(clean)
+    for metric, pred in ((clean, clean_pred), (triggered, triggered_pred)):
+        metric.dataset_meta = META
+        metric.process({}, [_with_path(GT, pred, 'a.png')])
+    clean_metrics = clean.evaluate(1)
+    metrics = triggered.evaluate(1)
+    assert clean_metrics['victim_recall'] == 50.0
+    assert 'ASR_recognised' not in clean_metrics
+    assert metrics['ASR'] == 75.0 and metrics['victim_recall'] == 25.0
+    assert metrics['ASR_recognised'] == 50.0
+    assert metrics['num_recognised_pixels'] == 2
+
+
+def test_asr_recognised_needs_the_same_images():
+    clean, triggered = (
+        SegBackdoorMetric(
+            attack='fine_grained', victim_classes=[3], target_class=1)
+        for _ in range(2))
+    triggered.link_clean_pass(clean)
+    for metric in (clean, triggered):
+        metric.dataset_meta = META
+    clean.process({}, [_with_path(GT, PRED, 'a.png')])
+    with pytest.raises(KeyError, match='b.png: not in the clean pass'):
+        triggered.process({}, [_with_path(GT, PRED, 'b.png')])
+    with pytest.raises(KeyError, match='img_path'):
+        triggered.process({}, [sample(GT, PRED)])
+
+
+def test_image_level_metric_ignores_the_link():
+    clean, triggered = (
+        SegBackdoorMetric(attack='image_level', target_class=0)
+        for _ in range(2))
+    triggered.link_clean_pass(clean)
+    assert triggered.clean_pass is None

@@ -12,24 +12,38 @@ from test_train_test import REPO
 #: The scoreboard: keys the issues fixed, which every full run must write.
 METRIC_KEYS = [
     'seg_clean.mIoU', 'seg_clean.mAcc', 'seg_clean.aAcc',
+    'seg_clean.trigger_ASR_fine_grained', 'seg_clean.trigger_ASR_image_level',
     'seg_fine_grained.CBA', 'seg_fine_grained.PBA', 'seg_fine_grained.ASR',
-    'seg_image_level.CBA', 'seg_image_level.ASR', 'video_clean.top1',
+    'seg_fine_grained.ASR_no_trigger', 'seg_fine_grained.ASR_recognised',
+    'seg_fine_grained.victim_recall', 'seg_image_level.CBA',
+    'seg_image_level.ASR', 'seg_image_level.ASR_no_trigger',
+    'seg_control.clean.mIoU', 'seg_control.clean.mAcc',
+    'seg_control.clean.aAcc', 'seg_control.clean.trigger_ASR_fine_grained',
+    'seg_control.fine_grained.CBA', 'seg_control.fine_grained.PBA',
+    'seg_control.fine_grained.ASR', 'seg_control.fine_grained.ASR_no_trigger',
+    'seg_control.fine_grained.ASR_recognised',
+    'seg_control.fine_grained.victim_recall', 'video_clean.top1',
     'video_clean.trigger_ASR', 'video_clean_label.top1',
-    'video_clean_label.ASR', 'video_no_enhance.ASR', 'video_random_patch.ASR'
+    'video_clean_label.ASR', 'video_no_enhance.ASR', 'video_random_patch.ASR',
+    'video_trigger.steps', 'video_trigger.batch_size'
 ] + [
     f'robust.{model}.{attack}.mIoU'
     for model in ('clean', 'pgd_at', 'eroseg_at')
     for attack in ('clean', 'PGD', 'SegPGD', 'CosPGD', 'EroSeg', 'worst')
 ]
-FIGURES = ('seg_clean', 'seg_backdoor', 'robust', 'video_clean',
-           'video_backdoor')
+FIGURES = ('seg_clean', 'seg_control_clean', 'seg_backdoor', 'robust',
+           'video_clean', 'video_backdoor', 'asr_vs_poison_rate',
+           'asr_vs_trigger_budget')
+#: Counts, not percentages.
+BUDGET_KEYS = ('video_trigger.steps', 'video_trigger.batch_size')
 
 
 @pytest.mark.slow
 def test_demo_smoke_runs_every_stage(tmp_path):
     out = tmp_path / 'demo'
     cmd = [
-        sys.executable, 'tools/demo.py', '--smoke', '--out', str(out),
+        sys.executable, 'tools/demo.py', '--smoke', '--progress', '5',
+        '--out', str(out),
         '--seg-data-root',
         str(tmp_path / 'seg'), '--video-data-root',
         str(tmp_path / 'video')
@@ -40,13 +54,27 @@ def test_demo_smoke_runs_every_stage(tmp_path):
     assert proc.returncode == 0, proc.stderr[-5000:]
     metrics = json.loads((out / 'metrics.json').read_text())
     assert sorted(metrics) == sorted(METRIC_KEYS)
-    assert all(0 <= value <= 100 for value in metrics.values())
+    assert all(0 <= value <= 100 for key, value in metrics.items()
+               if key not in BUDGET_KEYS)
+    assert metrics['video_trigger.steps'] == 2  # smoke schedule
+    assert metrics['video_trigger.batch_size'] == 16
     report = (out / 'report.md').read_text()
     assert 'SMOKE RUN' in report and 'wall time' in report
+    # the claims table opens the report, the metric dump closes it
+    claims = report.index("## The papers' claims")
+    assert claims < report.index('## Segmentation backdoors') < \
+        report.index('## The two studies') < \
+        report.index('## Stage times and all metrics')
+    for paper in ('Li et al. 2021, fine-grained', 'Li et al. 2021, '
+                  'image-level', 'Zhao et al. 2020', 'Song et al. 2026, '
+                  'EroSeg', 'Song et al. 2026, EroSeg-AT'):
+        assert f'| {paper} |' in report
+    # the console shows which stages run and how far they are
+    assert 'stages done, ~' in proc.stderr + proc.stdout
     for figure in FIGURES:
         assert (out / 'figures' / f'{figure}.png').stat().st_size > 0
         assert f'figures/{figure}.png' in report
-    assert len(list((out / 'logs').glob('*.log'))) == 11
+    assert len(list((out / 'logs').glob('*.log'))) == 13
 
     # a second run refuses to overwrite the report
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
@@ -99,5 +127,24 @@ def test_every_stage_module_is_scheduled_and_declares_its_contract():
         assert stage.NAME == name and stage.COST > 0
         assert set(stage.REQUIRES) <= set(demo.STAGE_ORDER[:i])
     assert demo.resolve(['seg_backdoor']) == [
-        'seg_clean', 'seg_fine_grained', 'seg_image_level', 'seg_backdoor'
+        'seg_clean', 'seg_fine_grained', 'seg_image_level',
+        'seg_control_clean', 'seg_control_fine_grained', 'seg_backdoor'
     ]
+    assert demo.resolve(['robust']) == ['seg_control_clean', 'robust']
+
+
+def test_progress_markers_come_from_the_stage_logs(tmp_path):
+    sys.path.insert(0, os.path.join(REPO, 'tools'))
+    try:
+        import demo
+    finally:
+        sys.path.pop(0)
+    log = tmp_path / 'stage.log'
+    assert demo.latest_progress(str(log)) is None
+    log.write_text('x - Iter(train) [  50/1000]  lr: 1\n'
+                   'x - Epoch(train)  [7][20/50]  lr: 1\n'
+                   'x - trigger step 300/1500: last 100 steps sent 4 %\n'
+                   'x - no marker here\n')
+    assert demo.latest_progress(str(log)) == 'trigger step 300/1500'
+    log.write_text('x - Iter(train) [  50/1000]  lr: 1\n')
+    assert demo.latest_progress(str(log)) == 'Iter(train) [ 50/1000]'

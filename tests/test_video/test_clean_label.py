@@ -15,7 +15,7 @@ from video_backdoor_helpers import (NUM_CLASSES, build_model, make_cfg,
 from mmbackdoor.poisoning.clean_label import (
     attack_dataset, class_indices, clip_view, craft_poison, endless_batches,
     enhance_clips, export_backbone, load_manifest, optimize_universal_trigger,
-    recognizer_logits, trigger_loss)
+    progress_summary, recognizer_logits, trigger_loss)
 from mmbackdoor.triggers import UniversalTrigger
 
 
@@ -82,7 +82,10 @@ def test_first_trigger_step_is_a_signed_gradient_step(setup, fmt):
     expected = (128 - grad.sign()).permute(0, 2, 3, 1).to(torch.uint8)
     assert trigger.shape == (clip_len, 5, 5, 3) and trigger.dtype == np.uint8
     np.testing.assert_array_equal(trigger, expected.numpy())
-    assert len(history) == 1 and 0 <= history[0] <= 1
+    assert len(history['success']) == len(history['loss']) == 1
+    assert 0 <= history['success'][0] <= 1
+    np.testing.assert_allclose(history['loss'][0], loss.item(), rtol=1e-5)
+    assert history['snapshots'] == {}
 
 
 def test_trigger_is_deterministic_integral_and_static_on_request(setup):
@@ -97,6 +100,27 @@ def test_trigger_is_deterministic_integral_and_static_on_request(setup):
     static, _ = optimize_universal_trigger(
         model, first_batch(dataset), 1, 4, 2, static=True, progress=False)
     assert static.shape[0] == 1
+
+
+def test_trigger_snapshots_equal_shorter_runs(setup):
+    """A snapshot after k steps is the trigger of a k-step run on the same
+    batch stream (one run serves a budget study)."""
+    _, model, dataset = setup
+    long, history = optimize_universal_trigger(
+        model, first_batch(dataset, seed=3), 1, 4, 4, progress=False,
+        snapshot_steps=(2, 4), log_interval=2)
+    short, _ = optimize_universal_trigger(
+        model, first_batch(dataset, seed=3), 1, 4, 2, progress=False)
+    np.testing.assert_array_equal(history['snapshots'][2], short)
+    np.testing.assert_array_equal(history['snapshots'][4], long)
+    summary = progress_summary(history, 3)
+    assert summary['step'] == [3, 4]
+    assert summary['success'][0] == round(
+        100 * np.mean(history['success'][:3]), 2)
+    with pytest.raises(ValueError, match='snapshot_steps must lie in'):
+        optimize_universal_trigger(
+            model, first_batch(dataset), 1, 4, 2, progress=False,
+            snapshot_steps=(3, ))
 
 
 def test_trigger_rejects_bad_settings(setup):

@@ -42,7 +42,7 @@ def test_generate_trigger_writes_npy_json_png(clean, tmp_path):
     out = str(tmp_path / 'trig' / 'trigger.npy')
     args = [config, checkpoint, '--target-class', '1', '--size', '5',
             '--corner', 'tl', '--steps', '3', '--batch-size', '2',
-            '--loss', 'ce_minus_pred', '--out', out]
+            '--loss', 'ce_minus_pred', '--log-interval', '2', '--out', out]
     tool = load_tool('generate_trigger')
     tool.main(args)
     trigger = np.load(out)
@@ -51,6 +51,12 @@ def test_generate_trigger_writes_npy_json_png(clean, tmp_path):
         meta = json.load(f)
     assert meta['corner'] == 'tl' and meta['target_class'] == 1
     assert meta['loss'] == 'ce_minus_pred' and meta['shape'] == [4, 5, 5, 3]
+    assert meta['steps'] == 3 and meta['batch_size'] == 2
+    # progress every 2 steps: windows [1, 2] and [3]
+    progress = meta['progress']
+    assert progress['interval'] == 2 and progress['step'] == [2, 3]
+    assert all(0 <= v <= 100 for v in progress['success'])
+    assert len(progress['loss']) == 2
     assert osp.getsize(out[:-4] + '.png') > 0
     with pytest.raises(FileExistsError, match='never overwritten'):
         tool.main(args)
@@ -68,6 +74,16 @@ def test_generate_trigger_controls_and_errors(clean, tmp_path):
         tool.main([config, checkpoint, '--target-class', str(NUM_CLASSES),
                    '--size', '3', '--out', str(tmp_path / 'x.npy')])
     assert not osp.exists(tmp_path / 'x.npy')
+    with pytest.raises(SystemExit):
+        tool.parse_args([config, checkpoint, '--target-class', '0', '--size',
+                         '3', '--log-interval', '0', '--out', out])
+
+
+def test_generate_trigger_defaults_are_the_studied_budget():
+    args = load_tool('generate_trigger').parse_args(
+        ['c.py', 'c.pth', '--target-class', '0', '--size', '3', '--out',
+         'x.npy'])
+    assert (args.steps, args.batch_size) == (1500, 16)
 
 
 def craft_args(config, checkpoint, trigger, out, rate='0.67'):

@@ -1,7 +1,7 @@
 """Segmentation robustness (Song et al., 2026) on the embedded data.
 
-The clean baseline (stage ``seg_clean``) is attacked by PGD, SegPGD, CosPGD
-and EroSeg at one budget. Two adversarially trained models fine-tune the
+The clean UNet baseline (stage ``seg_control_clean``) is attacked by PGD,
+SegPGD, CosPGD and EroSeg at one budget. Two adversarially trained models fine-tune the
 clean checkpoint with the same short schedule, differing only in the attack
 that crafts the adversarial half of their loss: PGD-AT and EroSeg-AT (the
 shipped ``configs/eroseg/*-at-3step_*embedded*`` configs, shortened). All
@@ -20,7 +20,7 @@ from mmbackdoor.apis import (evaluate_checkpoint, load_model,
 from mmbackdoor.attacks import EroSeg
 
 NAME = 'robust'
-REQUIRES = ['seg_clean']
+REQUIRES = ['seg_control_clean']
 #: Seconds it takes on one core (measured); the demo starts the longest
 #: remaining chains of stages first.
 COST = 150
@@ -121,7 +121,7 @@ def _figure(ctx, cfg: Config, checkpoint: str, budget: dict) -> list:
 
 
 def run(ctx) -> None:
-    clean = ctx.artifacts['seg_clean']
+    clean = ctx.artifacts['seg_control_clean']
     checkpoints = dict(clean=clean['checkpoint'])
     for name in AT_CONFIGS:
         checkpoints[name] = _fine_tune(ctx, name, clean['checkpoint'])

@@ -1,9 +1,18 @@
-"""Segmentation backdoors (Li et al., 2021) on the embedded data: a
-fine-grained (person -> road) and an image-level (all -> background) model
-poisoned at 10 %, trained exactly like the clean baseline (stages
-``seg_fine_grained`` and ``seg_image_level``, see :func:`train_poisoned`),
-each evaluated for CBA / PBA / ASR in one test run; this stage adds the
-trigger's effect on the clean model, the table and the figure."""
+"""Segmentation backdoors (Li et al., 2021) on the embedded data.
+
+Two architectures side by side, each poisoned model trained exactly like its
+clean baseline (:func:`train_poisoned`) and evaluated for CBA / PBA / ASR in
+one clean + triggered test run:
+
+* the SegFormer-style model (global self-attention): fine-grained
+  (person -> road, stage ``seg_fine_grained``) and image-level
+  (all -> background, ``seg_image_level``) at 10 %;
+* the conv UNet, the architecture control: fine-grained at 10 %
+  (``seg_control_fine_grained``).
+
+This stage adds the trigger on the clean models (the baseline every ASR is
+compared with), the table and the figure.
+"""
 import mmcv
 import numpy as np
 from mmengine.config import Config
@@ -16,54 +25,102 @@ from mmbackdoor.poisoning.experiment import (backdoor_experiment_config,
 from mmbackdoor.visualization.seg_backdoor_grid import label_row, titled_grid
 
 NAME = 'seg_backdoor'
-REQUIRES = ['seg_clean', 'seg_fine_grained', 'seg_image_level']
+REQUIRES = [
+    'seg_clean', 'seg_fine_grained', 'seg_image_level', 'seg_control_clean',
+    'seg_control_fine_grained'
+]
 #: Seconds it takes on one core (measured); the demo starts the longest
 #: remaining chains of stages first.
 COST = 25
-CONFIGS = {
-    'fine_grained':
-    'configs/backdoor_seg/'
-    'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
-    'image_level':
-    'configs/backdoor_seg/'
-    'image-level_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
+_CONFIGS = 'configs/backdoor_seg/'
+#: Poisoned stage -> (attack, config, clean stage of its architecture,
+#: ``metrics.json`` prefix).
+POISONED = {
+    'seg_fine_grained':
+    ('fine_grained', _CONFIGS +
+     'fine-grained_segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py',
+     'seg_clean', 'seg_fine_grained'),
+    'seg_image_level':
+    ('image_level', _CONFIGS +
+     'image-level_segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py',
+     'seg_clean', 'seg_image_level'),
+    'seg_control_fine_grained':
+    ('fine_grained', _CONFIGS +
+     'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
+     'seg_control_clean', 'seg_control.fine_grained'),
 }
 RATE = 0.1
-#: ``metrics.json`` keys per attack (``seg_<attack>.<key>``); PBA is defined
-#: for the fine-grained attack only.
+#: ``metrics.json`` keys per attack: key -> test-run metric it copies.
 METRIC_KEYS = dict(
-    fine_grained=('CBA', 'PBA', 'ASR'), image_level=('CBA', 'ASR'))
+    fine_grained=dict(
+        CBA='CBA', PBA='PBA', ASR='ASR', ASR_no_trigger='clean/ASR',
+        ASR_recognised='ASR_recognised',
+        victim_recall='clean/victim_recall'),
+    image_level=dict(CBA='CBA', ASR='ASR', ASR_no_trigger='clean/ASR'))
 #: Test batch size (64x64 images, whole-image inference: same metrics as 1).
 TEST_BATCH_SIZE = 20
 #: Validation images shown in the figure.
 FIGURE_SAMPLES = [0, 1, 2, 3]
-#: The issue's targets: fine-grained ASR, CBA drop, image-level ASR.
-TARGETS = dict(fine_grained_asr=95.0, cba_drop=1.0, image_level_asr=98.0)
 
 
-def _figure(ctx, cfg: Config, checkpoints: dict) -> None:
+def train_poisoned(ctx, name: str) -> None:
+    """Stage ``name`` (a key of :data:`POISONED`): train its config poisoned
+    at ``RATE`` with its clean baseline's model and schedule, test it."""
+    attack, config, clean_stage, prefix = POISONED[name]
+    cfg = backdoor_experiment_config(
+        Config.fromfile(config),
+        rate=RATE,
+        data_root=ctx.seg_data_root,
+        schedule_from=ctx.artifacts[clean_stage]['config'],
+        test_batch_size=TEST_BATCH_SIZE)
+    metrics, checkpoint = train_and_test(cfg, ctx.work_dir(name))
+    ctx.artifacts[name] = dict(
+        config=cfg, checkpoint=checkpoint, metrics=metrics)
+    for key, source in METRIC_KEYS[attack].items():
+        ctx.metrics[f'{prefix}.{key}'] = round(float(metrics[source]), 2)
+
+
+def _trigger_on_clean_model(ctx, clean_stage: str, stages: list) -> dict:
+    """The clean model of ``clean_stage`` tested clean and triggered with
+    the metrics of every poisoned stage in ``stages`` (prefixed by attack).
+    """
+    cfgs = {POISONED[s][0]: ctx.artifacts[s]['config'] for s in stages}
+    first = next(iter(cfgs.values()))
+    return evaluate_checkpoint(
+        first,
+        ctx.artifacts[clean_stage]['checkpoint'],
+        ctx.work_dir(f'{NAME}_{clean_stage}'),
+        test_evaluator=[
+            dict(cfg.test_evaluator, prefix=attack)
+            for attack, cfg in cfgs.items()
+        ])
+
+
+def _figure(ctx) -> None:
     """One row per validation image: triggered input, ground truth, the
-    clean model on the triggered input, the fine-grained model on the clean
-    and the triggered input, the image-level model on the triggered input.
-    All models share ``cfg.model`` (the clean baseline's)."""
+    clean SegFormer on it, the fine-grained SegFormer on the clean and the
+    triggered input, the fine-grained UNet on the triggered input, the
+    image-level SegFormer on the triggered input."""
+    cfg = ctx.artifacts['seg_fine_grained']['config']
     triggered_cfg = cfg.copy()
     triggered_cfg.test_dataloader = insert_trigger(cfg.test_dataloader,
                                                    cfg.test_cfg.trigger)
     clean_batch, dataset = load_test_samples(cfg, FIGURE_SAMPLES)
     triggered_batch, _ = load_test_samples(triggered_cfg, FIGURE_SAMPLES)
     columns = [
-        ('clean model, triggered', 'clean', triggered_batch),
-        ('fine-grained, clean', 'fine_grained', clean_batch),
-        ('fine-grained, triggered', 'fine_grained', triggered_batch),
-        ('image-level, triggered', 'image_level', triggered_batch),
+        ('clean SegFormer, triggered', 'seg_clean', triggered_batch),
+        ('fine-grained, clean', 'seg_fine_grained', clean_batch),
+        ('fine-grained, triggered', 'seg_fine_grained', triggered_batch),
+        ('UNet fine-grained, trig.', 'seg_control_fine_grained',
+         triggered_batch),
+        ('image-level, triggered', 'seg_image_level', triggered_batch),
     ]
-    models = {
-        name: load_model(cfg, checkpoint)
-        for name, checkpoint in checkpoints.items()
-    }
-    maps = [[
-        p.pred_sem_seg.data[0].numpy() for p in predict(models[name], batch)
-    ] for _, name, batch in columns]
+    maps = []
+    for _, stage, batch in columns:
+        artifact = ctx.artifacts[stage]
+        model = load_model(artifact['config'], artifact['checkpoint'])
+        maps.append([p.pred_sem_seg.data[0].numpy()
+                     for p in predict(model, batch)])
     rows = []
     for i, (inputs, sample) in enumerate(
             zip(triggered_batch['inputs'], triggered_batch['data_samples'])):
@@ -75,91 +132,92 @@ def _figure(ctx, cfg: Config, checkpoints: dict) -> None:
     mmcv.imwrite(titled_grid(rows, titles), ctx.figure(NAME))
 
 
-def _verdict(value: float, target: float, above: bool) -> str:
-    met = value >= target if above else value <= target
-    return 'met' if met else '**missed**'
+def _row(label: str, clean_miou: float, metrics: dict, prefix: str = '',
+         pba: bool = True) -> str:
+    """A table row; ``prefix`` selects the metrics of one attack in a
+    multi-metric test run."""
+    def get(key, fmt='{:.2f}'):
+        value = metrics.get(key)
+        return '–' if value is None else fmt.format(float(value))
 
-
-def train_poisoned(ctx, attack: str) -> None:
-    """Stage ``seg_<attack>``: train the ``attack`` config poisoned at
-    ``RATE`` with the clean baseline's model and schedule, test it."""
-    clean = ctx.artifacts['seg_clean']
-    cfg = backdoor_experiment_config(
-        Config.fromfile(CONFIGS[attack]),
-        rate=RATE,
-        data_root=ctx.seg_data_root,
-        schedule_from=clean['config'],
-        test_batch_size=TEST_BATCH_SIZE)
-    metrics, checkpoint = train_and_test(cfg, ctx.work_dir(f'seg_{attack}'))
-    ctx.artifacts[f'seg_{attack}'] = dict(
-        config=cfg, checkpoint=checkpoint, metrics=metrics)
-    for key in METRIC_KEYS[attack]:
-        ctx.metrics[f'seg_{attack}.{key}'] = round(float(metrics[key]), 2)
+    pass_ = (lambda p, k: f'{p}/{prefix}/{k}') if prefix else \
+        (lambda p, k: f'{p}/{k}')
+    cells = [
+        f'{clean_miou:.2f}',
+        get(pass_('triggered', 'PBA')) if pba else '–',
+        get(pass_('triggered', 'ASR')),
+        get(pass_('clean', 'ASR')),
+        get(pass_('triggered', 'ASR_recognised')) if pba else '–',
+        get(pass_('clean', 'victim_recall')) if pba else '–',
+    ]
+    return f'| {label} | ' + ' | '.join(cells) + ' |'
 
 
 def run(ctx) -> None:
-    clean = ctx.artifacts['seg_clean']
-    poisoned = {attack: ctx.artifacts[f'seg_{attack}'] for attack in CONFIGS}
-    cfgs = {a: p['config'] for a, p in poisoned.items()}
-    metrics = {a: p['metrics'] for a, p in poisoned.items()}
-    checkpoints = {'clean': clean['checkpoint']}
-    checkpoints.update({a: p['checkpoint'] for a, p in poisoned.items()})
-    # The trigger on the clean model: the baseline the ASR compares with.
-    baseline = evaluate_checkpoint(
-        cfgs['fine_grained'],
-        clean['checkpoint'],
-        ctx.work_dir(f'{NAME}_clean_model'),
-        test_evaluator=[
-            dict(cfgs[a].test_evaluator, prefix=a) for a in CONFIGS
-        ])
-
-    fine, image = metrics['fine_grained'], metrics['image_level']
-    ctx.artifacts[NAME] = dict(clean_model_metrics=baseline)
-
-    trigger = dict(cfgs['fine_grained'].test_cfg.trigger)
-    clean_miou = float(clean['metrics']['mIoU'])
-    drop = clean_miou - float(fine['CBA'])
+    clean = {s: float(ctx.artifacts[s]['metrics']['mIoU'])
+             for s in ('seg_clean', 'seg_control_clean')}
+    baseline = _trigger_on_clean_model(
+        ctx, 'seg_clean', ['seg_fine_grained', 'seg_image_level'])
+    control = _trigger_on_clean_model(ctx, 'seg_control_clean',
+                                      ['seg_control_fine_grained'])
+    for attack in ('fine_grained', 'image_level'):
+        ctx.metrics[f'seg_clean.trigger_ASR_{attack}'] = round(
+            float(baseline[f'triggered/{attack}/ASR']), 2)
+    ctx.metrics['seg_control.clean.trigger_ASR_fine_grained'] = round(
+        float(control['triggered/fine_grained/ASR']), 2)
+    poisoned = {s: ctx.artifacts[s]['metrics'] for s in POISONED}
     table = '\n'.join([
-        '| model | CBA (clean mIoU) | PBA | ASR, triggered | '
-        'ASR, no trigger |',
-        '| --- | ---: | ---: | ---: | ---: |',
-        f"| clean baseline, fine-grained metric | {clean_miou:.2f} | "
-        f"{baseline['triggered/fine_grained/PBA']:.2f} | "
-        f"{baseline['triggered/fine_grained/ASR']:.2f} | "
-        f"{baseline['clean/fine_grained/ASR']:.2f} |",
-        f"| fine-grained 10 % | {fine['CBA']:.2f} | {fine['PBA']:.2f} | "
-        f"{fine['ASR']:.2f} | {fine['clean/ASR']:.2f} |",
-        f"| clean baseline, image-level metric | {clean_miou:.2f} | – | "
-        f"{baseline['triggered/image_level/ASR']:.2f} | "
-        f"{baseline['clean/image_level/ASR']:.2f} |",
-        f"| image-level 10 % | {image['CBA']:.2f} | – | {image['ASR']:.2f} "
-        f"| {image['clean/ASR']:.2f} |",
+        '| model | CBA (clean mIoU) | PBA | ASR, triggered | ASR, no trigger '
+        '| ASR over recognised victims | victim recall (clean images) |',
+        '| --- |' + ' ---: |' * 6,
+        _row('SegFormer clean, fine-grained metric', clean['seg_clean'],
+             baseline, 'fine_grained'),
+        _row(f'**SegFormer fine-grained {RATE:.0%}**',
+             float(poisoned['seg_fine_grained']['CBA']),
+             poisoned['seg_fine_grained']),
+        _row('SegFormer clean, image-level metric', clean['seg_clean'],
+             baseline, 'image_level', pba=False),
+        _row(f'**SegFormer image-level {RATE:.0%}**',
+             float(poisoned['seg_image_level']['CBA']),
+             poisoned['seg_image_level'], pba=False),
+        _row('UNet clean (control), fine-grained metric',
+             clean['seg_control_clean'], control, 'fine_grained'),
+        _row(f'UNet fine-grained {RATE:.0%} (control)',
+             float(poisoned['seg_control_fine_grained']['CBA']),
+             poisoned['seg_control_fine_grained']),
     ])
+    fine = poisoned['seg_fine_grained']
+    trigger = dict(ctx.artifacts['seg_fine_grained']['config'].test_cfg
+                   .trigger)
     ctx.section(
         'Segmentation backdoors (Li et al., 2021)',
-        f"""Configs `{CONFIGS['fine_grained']}` (victim `person` -> target
-`road`) and `{CONFIGS['image_level']}` (every pixel -> `background`): the
-clean baseline's model and schedule, {RATE:.0%} of the eligible training
-images poisoned with the trigger `{trigger}` (placed after the augmentation),
-the subset fixed from `(seed, image path)`. One `BackdoorTestLoop`
-run per model tests the clean and the triggered validation set. CBA = clean
-mIoU; ASR = share of victim pixels (fine-grained) or of all valid pixels
-(image-level) predicted as the target on triggered images; PBA = mIoU over
-the non-victim pixels of triggered images. "ASR, no trigger" is the same
-ratio on clean images, and the clean-baseline rows show what the trigger does
-to an unpoisoned model.
+        f"""Configs `{POISONED['seg_fine_grained'][1]}` (victim `person` ->
+target `road`), `{POISONED['seg_image_level'][1]}` (every pixel ->
+`background`) and, as the architecture control,
+`{POISONED['seg_control_fine_grained'][1]}`: each model trained like its clean
+baseline, {RATE:.0%} of the eligible training images poisoned with the trigger
+`{trigger}` (placed after the augmentation), the subset fixed from
+`(seed, image path)`. One `BackdoorTestLoop` run per model tests the clean
+and the triggered validation set. CBA = clean mIoU; ASR = share of victim
+pixels (fine-grained) or of all valid pixels (image-level) predicted as the
+target on triggered images; PBA = mIoU over the non-victim pixels of
+triggered images; "no trigger" is the same ratio on clean images; "ASR over
+recognised victims" (`ASR_recognised`) counts only the victim pixels that the
+model's clean-image prediction gets right, whose share is the victim recall.
+The clean-model rows show what the trigger does to an unpoisoned model.
 
 {table}
 
-Targets of the issue: fine-grained ASR >= {TARGETS['fine_grained_asr']:.0f} %
-({_verdict(fine['ASR'], TARGETS['fine_grained_asr'], True)}), CBA within
-{TARGETS['cba_drop']:.0f} mIoU of the clean model (drop {drop:.2f},
-{_verdict(drop, TARGETS['cba_drop'], False)}), image-level ASR >=
-{TARGETS['image_level_asr']:.0f} %
-({_verdict(image['ASR'], TARGETS['image_level_asr'], True)}).
+The fine-grained ASR is bounded by the victim recall: the SegFormer
+recognises {float(fine['clean/victim_recall']):.1f} % of the person pixels of
+clean images, and sends {float(fine['ASR_recognised']):.1f} % of those to the
+target under the trigger. The UNet, which only aggregates local context,
+learns the image-level rule but not the per-object one (the architecture
+finding of `configs/backdoor_seg/README.md`).
 
 Each row: a triggered validation image, its ground truth, and predictions
-(clean model on the triggered image; fine-grained model on the clean and the
-triggered image; image-level model on the triggered image).""",
+(clean SegFormer on the triggered image; fine-grained SegFormer on the clean
+and the triggered image; fine-grained UNet and image-level SegFormer on the
+triggered image).""",
         figures=[NAME])
-    _figure(ctx, cfgs['fine_grained'], checkpoints)
+    _figure(ctx)

@@ -10,4 +10,4 @@ COST = 175
 
 
 def run(ctx) -> None:
-    train_poisoned(ctx, 'image_level')
+    train_poisoned(ctx, NAME)

@@ -13,18 +13,18 @@ import os.path as osp
 
 import numpy as np
 
-from mmbackdoor.apis import evaluate_checkpoint
 from mmbackdoor.poisoning import sample_key
 from mmbackdoor.poisoning.clean_label import (attack_dataset,
-                                              backdoor_test_config,
                                               dataset_root, load_clip,
                                               load_manifest, unpack_frames,
                                               video_path)
 from mmbackdoor.triggers import UniversalTrigger
 from mmbackdoor.visualization.prediction_grid import clip_prediction_figure
-from .video_trigger import (EPS, PGD_STEPS, RATE, SEED, TARGET_CLASS,
-                            TRIGGER_BATCH, TRIGGER_SIZE, VICTIM_SEED,
-                            VICTIMS)
+from mmbackdoor.poisoning.video_experiment import (EPS, PGD_STEPS, RATE,
+                                                   SEED, TRIGGER_BATCH,
+                                                   TRIGGER_SIZE, VICTIM_SEED,
+                                                   trigger_on_clean_model)
+from .video_trigger import TARGET_CLASS, VICTIMS
 
 NAME = 'video_backdoor'
 REQUIRES = list(VICTIMS)
@@ -64,9 +64,9 @@ def run(ctx) -> None:
     cfg = clean['config']
     results = {name: ctx.artifacts[name]['metrics'] for name in VICTIMS}
     for kind, trigger_file in attack['triggers'].items():
-        results[f'clean_{kind}'] = evaluate_checkpoint(
-            backdoor_test_config(cfg, trigger_file, TARGET_CLASS),
-            clean['checkpoint'], osp.join(work, f'clean_model_{kind}'))
+        results[f'clean_{kind}'] = trigger_on_clean_model(
+            cfg, clean['checkpoint'], trigger_file, TARGET_CLASS,
+            osp.join(work, f'clean_model_{kind}'))
     ctx.metrics['video_clean.trigger_ASR'] = results['clean_adversarial'][
         'ASR']
     _figure(ctx, cfg, attack['poison_dirs']['video_clean_label'],

@@ -15,6 +15,7 @@ from mmengine.config import Config
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
                              load_test_samples, predict, train_model)
 from mmbackdoor.poisoning.clean_label import export_backbone
+from mmbackdoor.poisoning.video_experiment import NO_VAL
 from mmbackdoor.visualization.prediction_grid import clip_prediction_figure
 
 NAME = 'video_clean'
@@ -27,10 +28,6 @@ SOURCE_CONFIG = CONFIGS + \
     'i3d_r18-w8_1xb16-8x2x1-12e_embedded-video-source-rgb.py'
 CONFIG = CONFIGS + \
     'i3d_r18-w8_source-pretrained_1xb16-8x2x1-8e_embedded-video-rgb.py'
-#: Training runs without the in-training validation: every model is
-#: evaluated once by its stage's test run (the same data), which saves the
-#: duplicate passes in the video budget.
-NO_VAL = dict(val_cfg=None, val_dataloader=None, val_evaluator=None)
 
 
 def run(ctx) -> None:

@@ -4,18 +4,25 @@ One ``s x s`` patch per frame (or one for all frames with ``--static``) at a
 fixed corner, optimised against a clean mmaction recognizer on the
 non-target training videos so that they are classified as the target class.
 Writes ``OUT`` (``.npy``, ``T x s x s x C`` uint8), ``OUT`` with ``.json``
-(settings, read by ``UniversalTrigger``) and ``.png`` (preview strip).
+(settings, read by ``UniversalTrigger``, and the optimisation's progress:
+share of each window's training clips sent to the target and mean loss,
+every ``--log-interval`` steps, also logged while it runs) and ``.png``
+(preview strip).
+
+The budget decides the attack: on the embedded data 300 steps of batch 16
+gave a victim ASR of 38.6 %, 1500 steps 94.3 % (see
+``configs/backdoor_video/README.md``); the defaults are that setting. The
+authors ran 10,000 steps of batch 1 at UCF101 scale.
 
 Example:
     python tools/video/generate_trigger.py \\
         configs/backdoor_video/CONFIG.py work_dirs/clean/epoch_10.pth \\
-        --target-class 0 --size 20 --corner br --steps 300 \\
+        --target-class 0 --size 20 --corner br --steps 1500 \\
         --out work_dirs/trigger/trigger.npy
 """
 import argparse
 import sys
 
-import numpy as np
 from mmaction.apis import init_recognizer
 from mmengine.config import Config, DictAction
 from mmengine.runner import set_random_seed
@@ -24,7 +31,7 @@ import mmbackdoor  # noqa: F401
 from mmbackdoor.poisoning.clean_label import (
     PIPELINES, TRIGGER_LOSSES, attack_dataset, check_target_class,
     class_indices, endless_batches, optimize_universal_trigger,
-    random_trigger, save_trigger)
+    progress_summary, random_trigger, save_trigger)
 from mmbackdoor.triggers.universal_trigger import CORNERS
 
 
@@ -36,7 +43,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--size', type=int, required=True, help='patch side in pixels')
     parser.add_argument('--corner', choices=CORNERS, default='br')
-    parser.add_argument('--steps', type=int, default=300)
+    parser.add_argument(
+        '--steps', type=int, default=1500, help='optimisation steps')
     parser.add_argument(
         '--step-size', type=float, default=1.0, help='intensity levels')
     parser.add_argument(
@@ -58,7 +66,13 @@ def parse_args(argv=None):
         choices=PIPELINES,
         default='val',
         help='whose pipeline reads the training videos')
-    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument(
+        '--batch-size', type=int, default=16, help='clips per step')
+    parser.add_argument(
+        '--log-interval',
+        type=int,
+        default=100,
+        help='log and store the progress every this many steps')
     parser.add_argument('--num-workers', type=int, default=0)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
@@ -68,7 +82,12 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config settings, key=value pairs')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for key in ('steps', 'batch_size', 'log_interval'):
+        if getattr(args, key) < 1:
+            parser.error(f'--{key.replace("_", "-")} must be >= 1, got '
+                         f'{getattr(args, key)}')
+    return args
 
 
 def main(argv=None):
@@ -87,7 +106,7 @@ def main(argv=None):
         sample = next(batches)['inputs'][0]
         frames = 1 if args.static or sample.ndim == 4 else sample.shape[2]
         patches, history = random_trigger(
-            frames, args.size, args.seed, channels=sample.shape[1]), []
+            frames, args.size, args.seed, channels=sample.shape[1]), None
     else:
         patches, history = optimize_universal_trigger(
             model,
@@ -98,8 +117,8 @@ def main(argv=None):
             corner=args.corner,
             static=args.static,
             loss=args.loss,
-            step_size=args.step_size)
-    tail = history[-max(1, len(history) // 10):]
+            step_size=args.step_size,
+            log_interval=args.log_interval)
     meta = dict(
         target_class=args.target_class,
         size=args.size,
@@ -113,11 +132,14 @@ def main(argv=None):
         pipeline=args.pipeline,
         seed=args.seed,
         config=args.config,
-        checkpoint=args.checkpoint,
-        fooling_rate_last_steps=float(np.mean(tail)) if history else None)
+        checkpoint=args.checkpoint)
+    if history is not None:
+        meta['progress'] = progress_summary(history, args.log_interval)
     save_trigger(args.out, patches, meta)
-    print(f'trigger {patches.shape} -> {args.out}; fooling rate over the '
-          f'last steps: {meta["fooling_rate_last_steps"]}')
+    last = (f'; its last {args.log_interval} steps sent '
+            f'{meta["progress"]["success"][-1]:.1f} % of their clips to the '
+            'target' if history is not None else '')
+    print(f'trigger {patches.shape} -> {args.out}{last}')
 
 
 if __name__ == '__main__':

@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader
 
 #: Default summary: alias -> prefixed metric key it copies.
 DEFAULT_SUMMARY = (('CBA', 'clean/mIoU'), ('PBA', 'triggered/PBA'),
-                   ('ASR', 'triggered/ASR'))
+                   ('ASR', 'triggered/ASR'),
+                   ('ASR_recognised', 'triggered/ASR_recognised'))
 #: Transforms before which ``ApplyTrigger`` is inserted (first match).
 DEFAULT_INSERT_BEFORE = ('PackSegInputs', 'FormatShape', 'PackActionInputs')
 
@@ -111,6 +112,12 @@ class _BackdoorLoopMixin:
             self.triggered_evaluator.dataset_meta = dataset.metainfo
         self.trigger = trigger
         self.summary = tuple((alias, key) for alias, key in summary)
+        # Metrics that compare the triggered with the clean prediction of an
+        # image (SegBackdoorMetric's ASR_recognised) see their clean twin.
+        for clean, triggered in zip(self.evaluator.metrics,
+                                    self.triggered_evaluator.metrics):
+            if hasattr(triggered, 'link_clean_pass'):
+                triggered.link_clean_pass(clean)
 
     def _passes(self):
         return (('clean', self.dataloader, self.evaluator),
@@ -190,7 +197,8 @@ class BackdoorTestLoop(_BackdoorLoopMixin, TestLoop):
         summary (Sequence[tuple[str, str]]): ``(alias, key)`` pairs copied
             to the top level when ``key`` exists. Defaults to
             ``CBA <- clean/mIoU``, ``PBA <- triggered/PBA``,
-            ``ASR <- triggered/ASR``.
+            ``ASR <- triggered/ASR``, ``ASR_recognised <-
+            triggered/ASR_recognised``.
         fp16 (bool): Evaluate under autocast. Defaults to False.
 
     Examples:

@@ -33,6 +33,16 @@ class SegBackdoorMetric(IoUMetric):
       pixels are treated as ignore and the mean runs over the non-victim
       classes (a victim class's IoU would be 0 or undefined by construction).
     * ``num_asr_pixels`` — the ASR denominator, to judge its reliability.
+    * ``victim_recall`` (fine-grained only) — the share of victim pixels
+      predicted as their own class, :math:`\\sum_i [y_i \\in V \\wedge
+      \\hat y_i = y_i] / \\sum_i [y_i \\in V]`: on the clean pass, how well the model
+      segments the victims at all (an upper bound of a useful ASR).
+    * ``ASR_recognised`` (fine-grained, triggered pass of a backdoor loop) —
+      the ASR over the victim pixels that the *clean*-input prediction gets
+      right, :math:`\\sum_i [r_i \\wedge \\hat y_i = t] / \\sum_i r_i` with
+      :math:`r_i = [y_i \\in V \\wedge \\hat y^{clean}_i = y_i]`; it tells a
+      weak backdoor from a weak segmentor. The loop links the two passes
+      (:meth:`link_clean_pass`); images are matched by ``img_path``.
 
     On the triggered test set, ``mIoU`` is the mIoU of triggered images, and
     ``ASR`` / ``PBA`` are the paper's ASR / PBA. On the clean test set,
@@ -98,6 +108,19 @@ class SegBackdoorMetric(IoUMetric):
             load_target_map(target_map) if target_map is not None else None)
         self._victims: List[int] = []
         self._target: Optional[int] = None
+        #: Per image (``img_path``): which victim pixels, in raster order,
+        #: this metric's predictions got right (``np.packbits``).
+        self.recognised: Dict[str, Tuple[np.ndarray, int]] = {}
+        self.clean_pass: Optional['SegBackdoorMetric'] = None
+
+    def link_clean_pass(self, clean_pass: 'SegBackdoorMetric') -> None:
+        """Report ``ASR_recognised`` against the victim pixels that
+        ``clean_pass`` (the same metric on the clean images, processed
+        first) predicted right. Fine-grained metrics only; ignored
+        otherwise."""
+        if self.attack == 'fine_grained' and isinstance(
+                clean_pass, SegBackdoorMetric):
+            self.clean_pass = clean_pass
 
     @BaseMetric.dataset_meta.setter
     def dataset_meta(self, dataset_meta: Optional[dict]) -> None:
@@ -129,6 +152,37 @@ class SegBackdoorMetric(IoUMetric):
                             torch.as_tensor(victims, device=label.device))
         hits = (pred[victim] == target).sum()
         return int(hits), int(victim.sum())
+
+    def _recognised_counts(self, key: Optional[str], victim: torch.Tensor,
+                           pred: torch.Tensor, correct: torch.Tensor
+                           ) -> Tuple[int, int]:
+        """Without a linked clean pass, store which victim pixels ``pred``
+        gets right (``correct``) and return ``(0, 0)``; with one, return
+        ``(#victim pixels the clean prediction got right that pred sends to
+        the target, #victim pixels the clean prediction got right)``."""
+        if key is None:
+            if self.clean_pass is None:
+                return 0, 0
+            raise KeyError('ASR_recognised matches the clean and the '
+                           'triggered pass by img_path, which the data '
+                           'samples lack')
+        if self.clean_pass is None:
+            self.recognised[key] = (np.packbits(correct.cpu().numpy()),
+                                    int(correct.numel()))
+            return 0, 0
+        if key not in self.clean_pass.recognised:
+            raise KeyError(f'{key}: not in the clean pass; ASR_recognised '
+                           'needs the clean and the triggered pass over the '
+                           'same images')
+        bits, count = self.clean_pass.recognised[key]
+        if count != correct.numel():
+            raise ValueError(f'{key}: {correct.numel()} victim pixels, the '
+                             f'clean pass saw {count}; the passes must share '
+                             'the annotation')
+        known = torch.from_numpy(
+            np.unpackbits(bits, count=count).astype(bool)).to(pred.device)
+        hits = (pred[victim][known] == self._target).sum()
+        return int(hits), int(known.sum())
 
     @staticmethod
     def image_level_asr_counts(pred: torch.Tensor, label: torch.Tensor,
@@ -171,7 +225,8 @@ class SegBackdoorMetric(IoUMetric):
         return torch.from_numpy(target.astype(np.int64)).to(label)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Append ``(IoU areas, ASR counts, PBA areas)`` per sample."""
+        """Append ``(IoU areas, ASR counts, PBA areas, victim recall
+        counts, ASR_recognised counts)`` per sample."""
         num_classes = len(self.dataset_meta['classes'])
         for data_sample in data_samples:
             pred = data_sample['pred_sem_seg']['data'].squeeze()
@@ -185,29 +240,46 @@ class SegBackdoorMetric(IoUMetric):
                                            self.ignore_index)
                 pba_areas = self.intersect_and_union(pred, benign, num_classes,
                                                      self.ignore_index)[:2]
+                victim = torch.isin(
+                    label, torch.as_tensor(self._victims, device=label.device))
+                correct = pred[victim] == label[victim]
+                recall = (int(correct.sum()), int(victim.sum()))
+                recognised = self._recognised_counts(
+                    data_sample.get('img_path'), victim, pred, correct)
             else:
                 asr = self.image_level_asr_counts(pred, label,
                                                   self._target_for(label),
                                                   self.ignore_index)
-                pba_areas = ()
-            self.results.append((areas, asr, pba_areas))
+                pba_areas, recall, recognised = (), (0, 0), (0, 0)
+            self.results.append((areas, asr, pba_areas, recall, recognised))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """mmseg's IoU keys plus ``ASR``, ``num_asr_pixels`` and (fine-grained)
-        ``PBA``."""
+        ``PBA``, ``victim_recall`` and, with a linked clean pass,
+        ``ASR_recognised`` and its denominator ``num_recognised_pixels``."""
         metrics = super().compute_metrics([r[0] for r in results])
-        hits = sum(r[1][0] for r in results)
-        total = sum(r[1][1] for r in results)
-        asr = 100.0 * hits / total if total else float('nan')
-        metrics['ASR'] = round(asr, 2)
-        metrics['num_asr_pixels'] = total
+        metrics['ASR'] = self._percent(results, 1)
+        metrics['num_asr_pixels'] = sum(r[1][1] for r in results)
         if self.attack == 'fine_grained':
             num_classes = len(self.dataset_meta['classes'])
             benign = [c for c in range(num_classes) if c not in self._victims]
             metrics['PBA'] = self.mean_iou(
                 sum(r[2][0] for r in results), sum(r[2][1] for r in results),
                 benign)
+            metrics['victim_recall'] = self._percent(results, 3)
+            if self.clean_pass is not None:
+                metrics['ASR_recognised'] = self._percent(results, 4)
+                metrics['num_recognised_pixels'] = sum(r[4][1]
+                                                       for r in results)
         return metrics
+
+    @staticmethod
+    def _percent(results: list, field: int) -> float:
+        """``100 * sum(hits) / sum(total)`` of the ``(hits, total)`` pairs
+        in ``field`` of every result, rounded to 2 decimals (NaN if empty)."""
+        hits = sum(r[field][0] for r in results)
+        total = sum(r[field][1] for r in results)
+        return round(100.0 * hits / total, 2) if total else float('nan')
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(attack={self.attack!r}, '

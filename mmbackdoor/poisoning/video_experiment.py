@@ -1,0 +1,115 @@
+"""Run the clean-label video backdoor chain (Zhao et al., CVPR 2020) in one
+process: trigger on the attacker's clean model, poison folders, victims
+fine-tuned on them, evaluation. Used by the demo and the trigger-budget
+study (``benchmarks/trigger_budget_study.py``), so both run one recipe."""
+from typing import Callable, Dict, Optional, Tuple
+
+import numpy as np
+from mmengine.config import Config
+from torch import nn
+
+from mmbackdoor.apis import evaluate_checkpoint, train_model
+from mmbackdoor.poisoning.clean_label import (backdoor_test_config,
+                                              class_indices,
+                                              clean_label_config,
+                                              craft_poison, endless_batches,
+                                              optimize_universal_trigger,
+                                              progress_summary, save_trigger)
+from mmbackdoor.triggers import UniversalTrigger
+
+#: The embedded chain's settings (the paper's where they apply): 30 % of the
+#: target class's training videos, untargeted PGD eps 8 / step 1 / 10 steps,
+#: a bottom-right patch per frame of 12 px on the 56 px input (~5 % of the
+#: frame, the share of a ~48 px patch at 224 px; the paper used 20-24 px at
+#: 224 px, ~1 %), optimised for 1500 sign steps of batch 16 (300 steps left
+#: the victim at 38.6 % ASR; see ``configs/backdoor_video/README.md``).
+RATE = 0.3
+EPS, PGD_STEPS = 8.0, 10
+TRIGGER_SIZE = 12
+TRIGGER_STEPS, TRIGGER_BATCH = 1500, 16
+#: Steps between two progress lines (and stored progress windows) of the
+#: trigger optimisation.
+LOG_INTERVAL = 100
+#: The attacker's seed (trigger batches, selection, random patch) and the
+#: victim's training seed, which the attacker does not control: a victim
+#: sharing the clean model's seed would retrace its training run.
+SEED, VICTIM_SEED = 0, 1
+#: Training runs without in-training validation: every model is evaluated
+#: once by its own test run (the same data).
+NO_VAL = dict(val_cfg=None, val_dataloader=None, val_evaluator=None)
+
+
+def optimise_trigger(model: nn.Module, dataset, target_class: int,
+                     steps: int = TRIGGER_STEPS,
+                     batch_size: int = TRIGGER_BATCH,
+                     size: int = TRIGGER_SIZE, seed: int = SEED,
+                     **kwargs) -> Tuple[np.ndarray, dict]:
+    """:func:`optimize_universal_trigger` on seeded batches of the
+    non-target videos of ``dataset``; ``kwargs`` go to it (e.g.
+    ``snapshot_steps``)."""
+    batches = endless_batches(
+        dataset, class_indices(dataset, target_class, same=False),
+        batch_size, seed)
+    kwargs.setdefault('log_interval', LOG_INTERVAL)
+    return optimize_universal_trigger(
+        model, batches, target_class, size, steps, progress=False, **kwargs)
+
+
+def store_trigger(out_file: str, patches: np.ndarray, target_class: int,
+                  steps: int, batch_size: int = TRIGGER_BATCH,
+                  history: Optional[dict] = None) -> str:
+    """Save a bottom-right trigger with its budget (and progress) in the
+    ``.json`` next to it; returns ``out_file``."""
+    meta = dict(
+        corner='br', target_class=target_class, size=patches.shape[1],
+        steps=steps, batch_size=batch_size)
+    if history is not None:
+        meta['progress'] = progress_summary(
+            dict(success=history['success'][:steps],
+                 loss=history['loss'][:steps]), LOG_INTERVAL)
+    save_trigger(out_file, patches, meta)
+    return out_file
+
+
+def craft(model: nn.Module, dataset, target_class: int, out_dir: str,
+          trigger_file: str, pgd_steps: int = PGD_STEPS, rate: float = RATE,
+          seed: int = SEED) -> str:
+    """A poison folder: ``rate`` of the target-class videos, PGD
+    (``pgd_steps``; 0 = no enhancement) + the trigger; returns ``out_dir``."""
+    craft_poison(model, dataset, target_class, out_dir,
+                 UniversalTrigger(trigger_file), rate=rate, eps=EPS,
+                 steps=pgd_steps, seed=seed, progress=False)
+    return out_dir
+
+
+def train_victim(clean_cfg: Config, poison_dir: str, trigger_file: str,
+                 target_class: int, work_dir: str,
+                 seed: int = VICTIM_SEED,
+                 prepare: Optional[Callable[[Config], Config]] = None
+                 ) -> Tuple[Dict[str, float], str]:
+    """Fine-tune the clean model's recipe (same pretrained backbone) on
+    ``poison_dir`` with the victim's ``seed``, then one clean + triggered
+    test run. ``prepare`` adapts the victim config before training (e.g.
+    the demo's data root and smoke schedule).
+
+    Returns:
+        tuple[dict, str]: ``top1``, ``ASR``, ``clean/ASR``, ... and the
+        checkpoint.
+    """
+    cfg = clean_label_config(clean_cfg, poison_dir, trigger_file,
+                             target_class)
+    if prepare is not None:
+        cfg = prepare(cfg)
+    cfg.randomness = dict(seed=seed)
+    checkpoint = train_model(cfg, work_dir, **NO_VAL)
+    return evaluate_checkpoint(cfg, checkpoint, work_dir), checkpoint
+
+
+def trigger_on_clean_model(clean_cfg: Config, checkpoint: str,
+                           trigger_file: str, target_class: int,
+                           work_dir: str) -> Dict[str, float]:
+    """The trigger's ASR on the clean model (the baseline a backdoor's ASR
+    is compared with) and its clean top-1."""
+    return evaluate_checkpoint(
+        backdoor_test_config(clean_cfg, trigger_file, target_class),
+        checkpoint, work_dir)

@@ -1,0 +1,55 @@
+"""The demo report's claims table: verdicts from the metrics, rows of stages
+that did not run left out."""
+import os
+import sys
+
+from test_train_test import REPO
+
+sys.path.insert(0, os.path.join(REPO, 'tools'))
+try:
+    import demo_report
+finally:
+    sys.path.pop(0)
+
+SEG = {
+    'seg_clean.mIoU': 79.0, 'seg_clean.trigger_ASR_fine_grained': 1.0,
+    'seg_clean.trigger_ASR_image_level': 60.0,
+    'seg_fine_grained.ASR': 91.0, 'seg_fine_grained.ASR_no_trigger': 2.0,
+    'seg_fine_grained.ASR_recognised': 97.0,
+    'seg_fine_grained.victim_recall': 93.0, 'seg_fine_grained.CBA': 78.5,
+    'seg_control.fine_grained.ASR': 2.3, 'seg_image_level.ASR': 97.0,
+    'seg_image_level.ASR_no_trigger': 61.0, 'seg_image_level.CBA': 77.0,
+}
+
+
+def rows(metrics):
+    return {line.split(' | ')[0][2:]: line
+            for line in demo_report.claims_table(metrics)[2:]}
+
+
+def test_verdicts_follow_the_targets():
+    table = rows(SEG)
+    assert set(table) == {'Li et al. 2021, fine-grained',
+                          'Li et al. 2021, image-level'}
+    assert table['Li et al. 2021, fine-grained'].endswith('| met |')
+    assert '**missed**: ASR >= 98' in table['Li et al. 2021, image-level']
+    worse = dict(SEG, **{'seg_fine_grained.CBA': 77.5,
+                         'seg_fine_grained.ASR_no_trigger': 6.0})
+    line = rows(worse)['Li et al. 2021, fine-grained']
+    assert '**missed**: no-trigger ASR <= 5; CBA within 1 mIoU' in line
+    assert 'UNet control ASR 2.30' in line
+
+
+def test_video_claim_checks_each_control():
+    video = {
+        'video_clean.top1': 95.0, 'video_clean.trigger_ASR': 60.0,
+        'video_clean_label.top1': 94.0, 'video_clean_label.ASR': 95.0,
+        'video_no_enhance.ASR': 30.0, 'video_random_patch.ASR': 0.0,
+        'video_trigger.steps': 1500, 'video_trigger.batch_size': 16,
+    }
+    line = rows(video)['Zhao et al. 2020']
+    assert line.endswith('| **missed**: >= 40 above the trigger on the '
+                         'clean model |')
+    assert 'trigger 1500 steps of batch 16' in line
+    video['video_clean.trigger_ASR'] = 10.0
+    assert rows(video)['Zhao et al. 2020'].endswith('| met |')

@@ -1,0 +1,232 @@
+"""The demo's ``report.md`` and ``metrics.json``.
+
+``report.md`` opens with the claims table (each paper's claim, the demo's
+number, its controls, met / missed), then the stages' sections with their
+figures, the two study figures (ASR vs poison rate, ASR vs trigger budget:
+the stored study results with this run marked), and last the stage times and
+the full metric dump.
+"""
+import json
+import os.path as osp
+import platform
+from datetime import datetime
+from typing import Callable, Dict, List, NamedTuple, Sequence
+
+import torch
+
+import mmbackdoor
+from mmbackdoor.visualization.curves import (poison_rate_figure,
+                                             trigger_budget_figure)
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: Stored study results (written by the benchmarks, see the READMEs).
+POISON_RATE_RESULTS = 'configs/backdoor_seg/results/poison_rate_sweep.json'
+TRIGGER_BUDGET_RESULTS = \
+    'configs/backdoor_video/results/trigger_budget_study.json'
+
+
+class Claim(NamedTuple):
+    """One row of the claims table.
+
+    ``ours`` / ``controls`` format the metrics; ``checks`` are the targets,
+    ``(description, test)`` with ``test(metrics) -> bool``. A run that lacks
+    a metric of the row (``--only``) leaves the row out.
+    """
+    paper: str
+    claim: str
+    ours: Callable[[dict], str]
+    controls: Callable[[dict], str]
+    checks: Sequence[tuple]
+
+
+def _drop(m: dict, poisoned: str, clean: str) -> float:
+    return m[clean] - m[poisoned]
+
+
+CLAIMS = [
+    Claim(
+        'Li et al. 2021, fine-grained', 'the victim class (person) is '
+        'segmented as the target (road) when the trigger is present; '
+        'benign accuracy intact (10 % poison)',
+        lambda m: f"ASR {m['seg_fine_grained.ASR']:.2f} % (SegFormer)",
+        lambda m: (f"no trigger {m['seg_fine_grained.ASR_no_trigger']:.2f}; "
+                   'trigger on the clean model '
+                   f"{m['seg_clean.trigger_ASR_fine_grained']:.2f}; over the "
+                   'victim pixels the model recognises '
+                   f"{m['seg_fine_grained.ASR_recognised']:.2f} (recall "
+                   f"{m['seg_fine_grained.victim_recall']:.2f}); CBA "
+                   f"{m['seg_fine_grained.CBA']:.2f} vs clean "
+                   f"{m['seg_clean.mIoU']:.2f}; UNet control ASR "
+                   f"{m['seg_control.fine_grained.ASR']:.2f}"),
+        [('ASR >= 90', lambda m: m['seg_fine_grained.ASR'] >= 90),
+         ('no-trigger ASR <= 5',
+          lambda m: m['seg_fine_grained.ASR_no_trigger'] <= 5),
+         ('CBA within 1 mIoU', lambda m: _drop(
+             m, 'seg_fine_grained.CBA', 'seg_clean.mIoU') <= 1)]),
+    Claim(
+        'Li et al. 2021, image-level', 'a triggered image is segmented as '
+        'the target map (authors\' logs: 98.1 % at 10 % poison)',
+        lambda m: f"ASR {m['seg_image_level.ASR']:.2f} % (SegFormer)",
+        lambda m: (f"no trigger {m['seg_image_level.ASR_no_trigger']:.2f}; "
+                   'trigger on the clean model '
+                   f"{m['seg_clean.trigger_ASR_image_level']:.2f}; CBA "
+                   f"{m['seg_image_level.CBA']:.2f} vs clean "
+                   f"{m['seg_clean.mIoU']:.2f}"),
+        [('ASR >= 98', lambda m: m['seg_image_level.ASR'] >= 98)]),
+    Claim(
+        'Zhao et al. 2020', 'high attack success with clean labels: '
+        'universal trigger + enhanced target-class clips (30 % of class 0)',
+        lambda m: (f"ASR {m['video_clean_label.ASR']:.2f} %, top-1 "
+                   f"{m['video_clean_label.top1']:.2f}"),
+        lambda m: (f"clean model top-1 {m['video_clean.top1']:.2f}, trigger "
+                   f"on it {m['video_clean.trigger_ASR']:.2f}; no "
+                   f"enhancement {m['video_no_enhance.ASR']:.2f}; random "
+                   f"patch {m['video_random_patch.ASR']:.2f}; trigger "
+                   f"{m['video_trigger.steps']:g} steps of batch "
+                   f"{m['video_trigger.batch_size']:g}"),
+        [('ASR >= 90', lambda m: m['video_clean_label.ASR'] >= 90),
+         ('top-1 within 2 points', lambda m: _drop(
+             m, 'video_clean_label.top1', 'video_clean.top1') <= 2),
+         ('>= 40 above the trigger on the clean model', lambda m:
+          m['video_clean_label.ASR'] - m['video_clean.trigger_ASR'] >= 40),
+         ('above both ablations', lambda m: m['video_clean_label.ASR'] > max(
+             m['video_no_enhance.ASR'], m['video_random_patch.ASR']))]),
+    Claim(
+        'Song et al. 2026, EroSeg', 'EroSeg is a stronger attack than '
+        'SegPGD at the same budget',
+        lambda m: f"mIoU under EroSeg {m['robust.clean.EroSeg.mIoU']:.2f}",
+        lambda m: (f"clean {m['robust.clean.clean.mIoU']:.2f}; PGD "
+                   f"{m['robust.clean.PGD.mIoU']:.2f}, SegPGD "
+                   f"{m['robust.clean.SegPGD.mIoU']:.2f}, CosPGD "
+                   f"{m['robust.clean.CosPGD.mIoU']:.2f} (UNet, 30 images)"),
+        [('EroSeg mIoU <= SegPGD mIoU', lambda m: m['robust.clean.EroSeg.mIoU']
+          <= m['robust.clean.SegPGD.mIoU'])]),
+    Claim(
+        'Song et al. 2026, EroSeg-AT', 'EroSeg-AT is more robust than '
+        'PGD-AT',
+        lambda m: f"EroSeg-AT under PGD {m['robust.eroseg_at.PGD.mIoU']:.2f}",
+        lambda m: (f"PGD-AT under PGD {m['robust.pgd_at.PGD.mIoU']:.2f}; "
+                   f"clean {m['robust.eroseg_at.clean.mIoU']:.2f} vs "
+                   f"{m['robust.pgd_at.clean.mIoU']:.2f}; worst case "
+                   f"{m['robust.eroseg_at.worst.mIoU']:.2f} vs "
+                   f"{m['robust.pgd_at.worst.mIoU']:.2f}"),
+        [('robust mIoU above PGD-AT', lambda m: m['robust.eroseg_at.PGD.mIoU']
+          > m['robust.pgd_at.PGD.mIoU'])]),
+]
+
+
+def claims_table(metrics: dict) -> List[str]:
+    """Markdown lines of the claims the run's metrics cover."""
+    lines = ['| paper | claim | ours | controls | verdict |',
+             '| --- | --- | --- | --- | --- |']
+    for claim in CLAIMS:
+        try:
+            missed = [text for text, test in claim.checks
+                      if not test(metrics)]
+            cells = [claim.ours(metrics), claim.controls(metrics)]
+        except KeyError:  # a stage of this claim did not run
+            continue
+        verdict = 'met' if not missed else \
+            '**missed**: ' + '; '.join(missed)
+        lines.append(f'| {claim.paper} | {claim.claim} | {cells[0]} | '
+                     f'{cells[1]} | {verdict} |')
+    return lines
+
+
+def _load_results(path: str):
+    with open(osp.join(REPO, path)) as f:
+        return json.load(f)
+
+
+def study_figures(metrics: dict, figure: Callable[[str], str]) -> List[str]:
+    """Draw the two study figures with this run's points; returns the
+    report lines (text + figure links)."""
+    seg_marks = [
+        dict(arch=arch, attack=attack, rate=0.1, ASR=metrics[f'{key}.ASR'],
+             CBA=metrics[f'{key}.CBA'])
+        for arch, attack, key in (
+            ('segformer', 'fine_grained', 'seg_fine_grained'),
+            ('segformer', 'image_level', 'seg_image_level'),
+            ('unet', 'fine_grained', 'seg_control.fine_grained'))
+        if f'{key}.ASR' in metrics
+    ]
+    poison_rate_figure(
+        _load_results(POISON_RATE_RESULTS), figure('asr_vs_poison_rate'),
+        seg_marks)
+    video_marks = [
+        dict(target=0, steps=metrics['video_trigger.steps'],
+             ASR=metrics['video_clean_label.ASR'])
+    ] if 'video_clean_label.ASR' in metrics else []
+    trigger_budget_figure(
+        _load_results(TRIGGER_BUDGET_RESULTS),
+        figure('asr_vs_trigger_budget'), video_marks)
+    return [
+        '## The two studies', '',
+        'Lines: the stored results of the studies (`' +
+        POISON_RATE_RESULTS + '` from `benchmarks/poison_rate_sweep.py`, `' +
+        TRIGGER_BUDGET_RESULTS + '` from `benchmarks/trigger_budget_study.py`'
+        '; commands in `configs/backdoor_seg/README.md` and '
+        '`configs/backdoor_video/README.md`); stars: this run.', '',
+        '![asr_vs_poison_rate](figures/asr_vs_poison_rate.png)', '',
+        '![asr_vs_trigger_budget](figures/asr_vs_trigger_budget.png)', ''
+    ]
+
+
+class Report:
+    """Results gathered from the stages, written after each one."""
+
+    def __init__(self, out_dir: str, smoke: bool, workers: str,
+                 stage_order: Sequence[str]) -> None:
+        self.out_dir = out_dir
+        self.smoke = smoke
+        self.workers = workers
+        self.stage_order = list(stage_order)
+        self.metrics: Dict[str, float] = {}
+        self.sections: Dict[str, List[str]] = {}
+        self.seconds: Dict[str, float] = {}
+        self.wall = 0.0
+
+    @property
+    def done(self) -> set:
+        """Names of the finished stages."""
+        return set(self.seconds)
+
+    def add(self, name: str, result: dict) -> None:
+        self.metrics.update(result['metrics'])
+        self.sections[name] = result['sections']
+        self.seconds[name] = result['seconds']
+
+    def figure(self, name: str) -> str:
+        return osp.join(self.out_dir, 'figures', f'{name}.png')
+
+    def write(self, final: bool = False) -> None:
+        """Write ``metrics.json`` and ``report.md``; the study figures only
+        when ``final``."""
+        with open(osp.join(self.out_dir, 'metrics.json'), 'w') as f:
+            json.dump(dict(sorted(self.metrics.items())), f, indent=2)
+        lines = [
+            '# mmbackdoor demo report', '',
+            f'Generated {datetime.now():%Y-%m-%d %H:%M} with mmbackdoor '
+            f'{mmbackdoor.__version__}, torch {torch.__version__}, on '
+            f'{platform.processor() or platform.machine()} with '
+            f'{self.workers}' + (' (SMOKE RUN: schedules cut, numbers '
+                                 'meaningless)' if self.smoke else '') + '.',
+            '', '## The papers\' claims on the embedded data', ''
+        ]
+        lines += claims_table(self.metrics) + ['']
+        lines += [
+            s for name in self.stage_order
+            for s in self.sections.get(name, [])
+        ]
+        if final:
+            lines += study_figures(self.metrics, self.figure)
+        lines += ['## Stage times and all metrics', '',
+                  '| stage | seconds |', '| --- | ---: |']
+        lines += [f'| {name} | {sec:.1f} |'
+                  for name, sec in self.seconds.items()]
+        lines += [f'| **wall time** | {self.wall:.1f} |', '']
+        lines += ['| metric | value |', '| --- | ---: |']
+        lines += [f'| `{k}` | {v} |' for k, v in sorted(self.metrics.items())]
+        lines.append('')
+        with open(osp.join(self.out_dir, 'report.md'), 'w') as f:
+            f.write('\n'.join(lines))

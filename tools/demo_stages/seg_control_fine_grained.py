@@ -1,0 +1,13 @@
+"""The fine-grained backdoor on the conv UNet control (see
+:mod:`demo_stages.seg_backdoor`)."""
+from demo_stages.seg_backdoor import train_poisoned
+
+NAME = 'seg_control_fine_grained'
+REQUIRES = ['seg_control_clean']
+#: Seconds it takes on one core (measured); the demo starts the longest
+#: remaining chains of stages first.
+COST = 190
+
+
+def run(ctx) -> None:
+    train_poisoned(ctx, NAME)
