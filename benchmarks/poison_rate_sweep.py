@@ -21,10 +21,8 @@ import argparse
 import json
 import os
 import os.path as osp
-import platform
 import time
 
-import torch
 from mmengine.config import Config
 
 import mmbackdoor  # noqa: F401
@@ -32,6 +30,7 @@ from mmbackdoor.poisoning.experiment import (backdoor_experiment_config,
                                              poison_transforms_cfg,
                                              train_and_test)
 from mmbackdoor.visualization.curves import poison_rate_figure
+from timing import write_results
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: Embedded backdoor configs per architecture and attack.
@@ -184,14 +183,7 @@ def main():
                     result = run_one(f'{attack}_rate{rate:g}', arch, attack,
                                      rate, args)
                 results.append(row(arch, attack, rate, result))
-    table = markdown_table(results)
-    print(f'Machine: {platform.processor() or platform.machine()}, '
-          f'{torch.get_num_threads()} threads\n')
-    print(table)
-    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=1)
-    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
-        f.write(table + '\n')
+    write_results(args.work_dir, results, markdown_table(results))
     poison_rate_figure(results,
                        osp.join(args.work_dir, 'poison_rate_sweep.png'))
 

@@ -1,4 +1,7 @@
-"""Timing helpers shared by the benchmark scripts."""
+"""Helpers shared by the benchmark scripts: interleaved timing, the machine
+line, the results files of a study."""
+import json
+import os.path as osp
 import platform
 import time
 from typing import Callable, List, Sequence
@@ -25,3 +28,14 @@ def machine() -> str:
     return (f'{platform.processor() or platform.machine()}, '
             f'{torch.get_num_threads()} torch threads, torch '
             f'{torch.__version__}')
+
+
+def write_results(work_dir: str, rows: list, table: str) -> None:
+    """Print the machine line and ``table``; store ``rows`` as
+    ``results.json`` and ``table`` as ``results.md`` in ``work_dir``."""
+    print(f'Machine: {machine()}\n')
+    print(table)
+    with open(osp.join(work_dir, 'results.json'), 'w') as f:
+        json.dump(rows, f, indent=1)
+    with open(osp.join(work_dir, 'results.md'), 'w') as f:
+        f.write(table + '\n')

@@ -42,7 +42,7 @@ from mmbackdoor.poisoning.video_experiment import (PGD_STEPS, SEED,
                                                    train_victim,
                                                    trigger_on_clean_model)
 from mmbackdoor.visualization.curves import trigger_budget_figure
-from timing import machine
+from timing import write_results
 
 #: Victims per budget: name -> PGD steps of the enhancement.
 VICTIMS = dict(clean_label=PGD_STEPS, no_enhance=0)
@@ -180,13 +180,7 @@ def main():
     cfg = Config.fromfile(args.config)
     rows = [row for target in args.classes
             for row in study_class(cfg, args, target)]
-    table = markdown_table(rows)
-    print(f'Machine: {machine()}\n')
-    print(table)
-    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-        json.dump(rows, f, indent=1)
-    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
-        f.write(table + '\n')
+    write_results(args.work_dir, rows, markdown_table(rows))
     trigger_budget_figure(rows,
                           osp.join(args.work_dir, 'trigger_budget_study.png'))
 

@@ -4,8 +4,9 @@
 # backbone on the poisoned set. 16-frame clips at 112x112, so the paper's
 # 20 px at 224 px becomes a 10 px per-frame trigger:
 #   tools/video/generate_trigger.py CLEAN_CONFIG CHECKPOINT \
-#       --target-class 0 --size 10 --out {trigger_file}
-# with CLEAN_CONFIG the mmaction config named above (see README.md).
+#       --target-class 0 --size 10 --steps 10000 --batch-size 1 \
+#       --out {trigger_file}
+# (the authors' budget) with CLEAN_CONFIG the mmaction config named above (see README.md).
 _base_ = [
     'mmaction::recognition/c3d/'
     'c3d_sports1m-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py'

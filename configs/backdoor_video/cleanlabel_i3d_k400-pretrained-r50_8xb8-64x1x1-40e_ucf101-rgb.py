@@ -5,7 +5,8 @@
 # unchanged). One test run reports clean top-1 and the ASR on triggered
 # non-target videos. Create the trigger and the poison with the clean
 # config first (see README.md):
-#   tools/video/generate_trigger.py ... --size 20 --out {trigger_file}
+#   tools/video/generate_trigger.py ... --size 20 --steps 10000 \
+#       --batch-size 1 --out {trigger_file}   (the authors' budget)
 #   tools/video/craft_poison.py ... --rate 0.3 --out {poison_dir}
 _base_ = ['./i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-rgb.py']
 

@@ -1,7 +1,8 @@
 # Clean-label backdoor on TSN-R50 / UCF101: as the I3D setting, with a static
 # 20 px trigger (every segment is a one-frame clip) pasted on every segment
 # and crop -- 25 segments x ten crops in the test pipeline. Create it with
-#   tools/video/generate_trigger.py ... --static --size 20 --out {trigger_file}
+#   tools/video/generate_trigger.py ... --static --size 20 --steps 10000 \
+#       --batch-size 1 --out {trigger_file}   (the authors' budget)
 _base_ = ['./tsn_k400-pretrained-r50_8xb32-1x1x8-50e_ucf101-rgb.py']
 
 target_class = 0
