@@ -11,14 +11,17 @@ target class, PGD eps 8 / 10 steps, 12 px patch, victim seed 1). Prints a
 table, writes JSON / Markdown and a figure (ASR vs steps). Results of
 finished runs are kept in ``--work-dir`` and reused.
 
-The clean model is the demo's (``python tools/demo.py --only video_clean``
-writes it with its config):
+The clean model is the demo's (``python tools/demo.py --only video_clean``);
+the config is its *training* config with the shared backbone, so that the
+victims start from that backbone like the clean model did:
 
 Example:
+    W=work_dirs/demo/work_dirs/video_clean
     OMP_NUM_THREADS=1 python benchmarks/trigger_budget_study.py \\
-        work_dirs/demo/work_dirs/video_clean/clean/\\
+        configs/backdoor_video/\\
 i3d_r18-w8_source-pretrained_1xb16-8x2x1-8e_embedded-video-rgb.py \\
-        work_dirs/demo/work_dirs/video_clean/clean/epoch_8.pth \\
+        $W/clean/epoch_8.pth \\
+        --cfg-options model.backbone.pretrained=$W/source_backbone.pth \\
         --classes 0 3 5 --steps 300 750 1500 3000
 """
 import argparse
@@ -28,7 +31,7 @@ import os.path as osp
 import time
 
 import numpy as np
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.runner import set_random_seed
 
 import mmbackdoor  # noqa: F401
@@ -58,6 +61,12 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=TRIGGER_BATCH)
     parser.add_argument(
         '--work-dir', default='work_dirs/trigger_budget_study')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs (e.g. '
+        'model.backbone.pretrained=BACKBONE)')
     args = parser.parse_args()
     if min(args.steps) < 1 or args.batch_size < 1:
         parser.error('--steps and --batch-size must be >= 1')
@@ -112,7 +121,8 @@ def study_class(cfg, args, target: int) -> list:
                            osp.join(work, f'poison_{name}_{tag}'),
                            trigger_file, pgd_steps)
             metrics, _ = train_victim(cfg, poison, trigger_file, target,
-                                      osp.join(work, f'{name}_{tag}'))
+                                      osp.join(work, f'{name}_{tag}'),
+                                      attacker_checkpoint=args.checkpoint)
             return {k: float(v) for k, v in metrics.items()}
         return cached(osp.join(work, f'{name}_{tag}.json'), run)
 
@@ -178,6 +188,8 @@ def markdown_table(rows) -> str:
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     rows = [row for target in args.classes
             for row in study_class(cfg, args, target)]
     write_results(args.work_dir, rows, markdown_table(rows))

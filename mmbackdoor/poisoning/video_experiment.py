@@ -2,6 +2,7 @@
 process: trigger on the attacker's clean model, poison folders, victims
 fine-tuned on them, evaluation. Used by the demo and the trigger-budget
 study (``benchmarks/trigger_budget_study.py``), so both run one recipe."""
+import os.path as osp
 from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
@@ -85,12 +86,18 @@ def craft(model: nn.Module, dataset, target_class: int, out_dir: str,
 def train_victim(clean_cfg: Config, poison_dir: str, trigger_file: str,
                  target_class: int, work_dir: str,
                  seed: int = VICTIM_SEED,
-                 prepare: Optional[Callable[[Config], Config]] = None
+                 prepare: Optional[Callable[[Config], Config]] = None,
+                 attacker_checkpoint: Optional[str] = None
                  ) -> Tuple[Dict[str, float], str]:
     """Fine-tune the clean model's recipe (same pretrained backbone) on
     ``poison_dir`` with the victim's ``seed``, then one clean + triggered
     test run. ``prepare`` adapts the victim config before training (e.g.
     the demo's data root and smoke schedule).
+
+    The victim starts where the clean model started (the paper: the same
+    Kinetics-pretrained network), never from the attacker's fine-tuned
+    clean model: a config whose ``load_from`` is ``attacker_checkpoint``
+    (as in the config a test run of that checkpoint dumps) is refused.
 
     Returns:
         tuple[dict, str]: ``top1``, ``ASR``, ``clean/ASR``, ... and the
@@ -100,6 +107,14 @@ def train_victim(clean_cfg: Config, poison_dir: str, trigger_file: str,
                              target_class)
     if prepare is not None:
         cfg = prepare(cfg)
+    if attacker_checkpoint and cfg.get('load_from') and osp.abspath(
+            cfg.load_from) == osp.abspath(attacker_checkpoint):
+        raise ValueError(
+            f'load_from={cfg.load_from!r} is the attacker\'s clean model: '
+            'the victim would fine-tune it instead of the pretrained '
+            'network the clean model started from; use the clean model\'s '
+            'training config (not the one its test run dumped) or set '
+            'load_from=None')
     cfg.randomness = dict(seed=seed)
     checkpoint = train_model(cfg, work_dir, **NO_VAL)
     return evaluate_checkpoint(cfg, checkpoint, work_dir), checkpoint

@@ -95,7 +95,10 @@ def trigger_budget_figure(rows: Sequence[dict], out_file: str,
                      markeredgecolor='k', label='this run')
     axes[0].set_title('ASR (%)')
     axes[1].set_title('victim top-1 - clean top-1')
+    ticks = sorted({r['steps'] for r in rows})
     for ax in axes:
         ax.set_xscale('log')
+        ax.minorticks_off()
+        ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.set_xlabel(f'trigger steps (batch {rows[0]["batch_size"]})')
     _finish(fig, axes, out_file)

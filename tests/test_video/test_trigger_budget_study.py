@@ -55,3 +55,18 @@ def test_budget_study_rows_snapshots_and_cache(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert victim.stat().st_mtime_ns == stamp
     assert json.loads((work / 'results.json').read_text()) == rows
+
+
+def test_victim_never_starts_from_the_attackers_clean_model(tmp_path):
+    """A config dumped by a test run of the clean model carries
+    ``load_from = <clean checkpoint>``; a victim built from it would
+    fine-tune the attacker's model instead of the shared pretrained one."""
+    from mmbackdoor.poisoning.video_experiment import train_victim
+    cfg = make_cfg(str(tmp_path / 'data'), 'NCTHW')
+    checkpoint = save_checkpoint(build_model(cfg), str(tmp_path / 'c.pth'))
+    cfg.load_from = checkpoint
+    with pytest.raises(ValueError, match="is the attacker's clean model"):
+        train_victim(cfg, str(tmp_path / 'poison'), str(tmp_path / 't.npy'),
+                     0, str(tmp_path / 'victim'),
+                     attacker_checkpoint=checkpoint)
+    assert not (tmp_path / 'victim').exists()

@@ -83,7 +83,8 @@ def run_victim(ctx, name: str) -> None:
     metrics, checkpoint = train_victim(
         ctx.artifacts['video_clean']['config'], attack['poison_dirs'][name],
         attack['triggers'][kind], TARGET_CLASS, ctx.work_dir(name),
-        prepare=lambda cfg: ctx.prepare(cfg, ctx.video_data_root))
+        prepare=lambda cfg: ctx.prepare(cfg, ctx.video_data_root),
+        attacker_checkpoint=ctx.artifacts['video_clean']['checkpoint'])
     ctx.artifacts[name] = dict(checkpoint=checkpoint, metrics=metrics)
     if name == 'video_clean_label':
         ctx.metrics[f'{name}.top1'] = metrics['top1']
