@@ -31,7 +31,7 @@ REQUIRES = [
 ]
 #: Seconds it takes on one core (measured); the demo starts the longest
 #: remaining chains of stages first.
-COST = 25
+COST = 10
 _CONFIGS = 'configs/backdoor_seg/'
 #: Poisoned stage -> (attack, config, clean stage of its architecture,
 #: ``metrics.json`` prefix).

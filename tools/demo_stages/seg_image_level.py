@@ -6,7 +6,7 @@ NAME = 'seg_image_level'
 REQUIRES = ['seg_clean']
 #: Seconds it takes on one core (measured); the demo starts the longest
 #: remaining chains of stages first.
-COST = 175
+COST = 156
 
 
 def run(ctx) -> None:

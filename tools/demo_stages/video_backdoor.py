@@ -30,7 +30,7 @@ NAME = 'video_backdoor'
 REQUIRES = list(VICTIMS)
 #: Seconds it takes on one core (measured); the demo starts the longest
 #: remaining chains of stages first.
-COST = 45
+COST = 10
 
 
 def _figure(ctx, cfg, poison_dir: str, trigger: UniversalTrigger) -> None:
