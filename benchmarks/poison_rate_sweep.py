@@ -26,9 +26,8 @@ import time
 from mmengine.config import Config
 
 import mmbackdoor  # noqa: F401
-from mmbackdoor.poisoning.experiment import (backdoor_experiment_config,
-                                             poison_transforms_cfg,
-                                             train_and_test)
+from mmbackdoor.apis import (backdoor_experiment_config,
+                             poison_transforms_cfg, train_and_test)
 from mmbackdoor.visualization.curves import poison_rate_figure
 from timing import write_results
 

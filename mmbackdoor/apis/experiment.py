@@ -2,7 +2,7 @@
 and test several models in one process (the demo, benchmarks)."""
 import os.path as osp
 import uuid
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.runner import Runner, find_latest_checkpoint
@@ -32,11 +32,10 @@ def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
     return Runner.from_cfg(one_pass_eval_workers(cfg))
 
 
-def train_model(cfg: Config, work_dir: str, **overrides) -> str:
-    """Train ``cfg`` and return the path of the last checkpoint (the
-    training loader's workers are stopped at once,
-    :func:`mmbackdoor.compat.stop_loader_workers`)."""
-    runner = build_runner(cfg, work_dir, **overrides)
+def _train(runner: Runner, work_dir: str) -> str:
+    """Train ``runner``, stop its training loader's workers
+    (:func:`mmbackdoor.compat.stop_loader_workers`) and return the last
+    checkpoint's absolute path."""
     runner.train()
     stop_loader_workers(runner.train_loop.dataloader)
     ckpt = find_latest_checkpoint(work_dir)
@@ -44,7 +43,26 @@ def train_model(cfg: Config, work_dir: str, **overrides) -> str:
         raise RuntimeError(
             f'training wrote no checkpoint into {work_dir}; the config needs '
             'a CheckpointHook (default_hooks.checkpoint)')
-    return ckpt
+    return osp.abspath(ckpt)
+
+
+def train_model(cfg: Config, work_dir: str, **overrides) -> str:
+    """Train ``cfg`` and return the path of the last checkpoint."""
+    return _train(build_runner(cfg, work_dir, **overrides), work_dir)
+
+
+def train_and_test(cfg: Config, work_dir: str) -> Tuple[Dict[str, float], str]:
+    """Train ``cfg`` and test the trained model in the same runner (no
+    checkpoint reload).
+
+    Returns:
+        tuple[dict, str]: The test metrics (with a backdoor test loop:
+        ``CBA``, ``ASR``, ``clean/...``, ``triggered/...``) and the last
+        checkpoint.
+    """
+    runner = build_runner(cfg, work_dir)
+    checkpoint = _train(runner, work_dir)
+    return dict(runner.test()), checkpoint
 
 
 def evaluate_checkpoint(cfg: Config,

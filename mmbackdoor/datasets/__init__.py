@@ -1,6 +1,15 @@
-from mmbackdoor.utils import is_installed
+"""Datasets (registered in mmengine's root ``DATASETS`` or the codebase's):
 
-__all__ = []
+- ``poisoned_dataset``: ``PoisonedDataset``, the wrapper that binds poisoning
+  transforms to the dataset they poison;
+- ``embedded_seg`` / ``embedded_video``: the embedded synthetic datasets,
+  generated on first use (``generation``: atomic, seeded generation);
+- ``transforms``: the trigger and poisoning transforms.
+"""
+from mmbackdoor.utils import is_installed
+from .poisoned_dataset import PoisonedDataset, find_poison_transforms
+
+__all__ = ['PoisonedDataset', 'find_poison_transforms']
 
 if is_installed('mmseg'):
     from .embedded_seg import EmbeddedSegDataset, generate_embedded_seg

@@ -1,21 +1,24 @@
-"""Backdoor poisoning: deterministic subset selection, manifests and the
-dataset wrapper that binds poisoning transforms to their dataset."""
-from .poisoned_dataset import PoisonedDataset, find_poison_transforms
-from .selection import (PoisonManifest, keys_fingerprint, num_to_poison,
-                        sample_key, sample_rng, select_poisoned,
-                        stable_uniform)
-from mmbackdoor.utils import is_installed
+"""The poisoning core shared by the attacks and the OpenMMLab integration:
+
+- ``selection``: the seeded, order-free choice of the poisoned subset;
+- ``manifest``: the one versioned JSON manifest format (segmentation subsets,
+  crafted video clips);
+- ``relabel``: class references, target maps and the relabelling rules of the
+  segmentation backdoors.
+"""
+from .manifest import (MANIFEST_FORMAT, MANIFEST_NAME, MANIFEST_VERSION,
+                       PoisonManifest, dump_manifest, read_manifest)
+from .relabel import (check_class_arg, check_victims_and_target,
+                      load_target_map, relabel_fine_grained,
+                      relabel_image_level, resize_target_map, resolve_class)
+from .selection import (keys_fingerprint, num_to_poison, sample_key,
+                        sample_rng, select_poisoned, stable_uniform)
 
 __all__ = [
-    'PoisonManifest', 'PoisonedDataset', 'find_poison_transforms',
-    'keys_fingerprint', 'num_to_poison', 'sample_key', 'sample_rng',
-    'select_poisoned', 'stable_uniform'
+    'MANIFEST_FORMAT', 'MANIFEST_NAME', 'MANIFEST_VERSION', 'PoisonManifest',
+    'check_class_arg', 'check_victims_and_target', 'dump_manifest',
+    'keys_fingerprint', 'load_target_map', 'num_to_poison', 'read_manifest',
+    'relabel_fine_grained', 'relabel_image_level', 'resize_target_map',
+    'resolve_class', 'sample_key', 'sample_rng', 'select_poisoned',
+    'stable_uniform'
 ]
-
-if is_installed('mmaction'):
-    from .clean_label import (craft_poison, enhance_clips, load_manifest,
-                              optimize_universal_trigger)
-    __all__ += [
-        'craft_poison', 'enhance_clips', 'load_manifest',
-        'optimize_universal_trigger'
-    ]

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.hub import get_config
 
 import mmbackdoor  # noqa: F401
-from mmbackdoor.datasets.transforms.base_poison import resolve_class
+from mmbackdoor.poisoning import resolve_class
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ROOT = osp.join(REPO, 'configs', 'backdoor_seg')

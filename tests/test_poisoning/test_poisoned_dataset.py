@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 import mmbackdoor  # noqa: F401
 import mmbackdoor.datasets.transforms  # noqa: F401
 import mmbackdoor.poisoning  # noqa: F401
-from mmbackdoor.poisoning.selection import PoisonManifest, sample_key
+from mmbackdoor.poisoning import PoisonManifest, sample_key
 
 TRIGGER = dict(type='LineTrigger', height=2)
 FINE = dict(

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from mmbackdoor.poisoning.selection import (PoisonManifest, keys_fingerprint,
-                                            num_to_poison, sample_key,
-                                            select_poisoned, stable_uniform)
+from mmbackdoor.poisoning.manifest import PoisonManifest
+from mmbackdoor.poisoning.selection import (keys_fingerprint, num_to_poison,
+                                            sample_key, select_poisoned,
+                                            stable_uniform)
 
 KEYS = [f'city_{i // 10}/img_{i:04d}.png' for i in range(200)]
 
@@ -86,7 +87,8 @@ def test_manifest_roundtrip(tmp_path):
     manifest.dump(path)
     with open(path) as f:
         raw = json.load(f)
-    assert raw['format'] == 'mmbackdoor.poison_manifest/1'
+    assert (raw['format'], raw['kind'], raw['version']) == (
+        'mmbackdoor.manifest', 'subset', 2)
     assert raw['realised_rate'] == 0.2  # 20 poisoned of 100 eligible
     assert PoisonManifest.load(path) == manifest
 
@@ -96,7 +98,7 @@ def test_manifest_load_errors(tmp_path):
         PoisonManifest.load(str(tmp_path / 'missing.json'))
     bad = tmp_path / 'bad.json'
     bad.write_text('{"poisoned": []}')
-    with pytest.raises(ValueError, match='not a poison manifest'):
+    with pytest.raises(ValueError, match='not an mmbackdoor manifest'):
         PoisonManifest.load(str(bad))
 
 

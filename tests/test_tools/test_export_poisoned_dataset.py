@@ -1,4 +1,4 @@
-"""tools/misc/export_poisoned_dataset.py and mmbackdoor.poisoning.export."""
+"""tools/misc/export_poisoned_dataset.py and mmbackdoor.apis.export."""
 import hashlib
 import json
 import os
@@ -15,8 +15,8 @@ import mmbackdoor  # noqa: F401
 import mmbackdoor.datasets.embedded_seg  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401
 import mmbackdoor.evaluation.metrics.seg_backdoor_metric  # noqa: F401
-from mmbackdoor.poisoning.export import (encode_label, export_poisoned_dataset,
-                                         image_quality)
+from mmbackdoor.apis.export import (encode_label, export_poisoned_dataset,
+                                    image_quality)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'misc', 'export_poisoned_dataset.py')
@@ -109,8 +109,10 @@ def test_export_refuses_to_overwrite_or_write_into_the_source(
             str(tmp_path / 'concat'))
     existing = tmp_path / 'exists'
     existing.mkdir()
-    with pytest.raises(FileExistsError, match='refuses to overwrite'):
+    (existing / 'old.txt').write_text('kept')
+    with pytest.raises(FileExistsError, match='not empty'):
         export_poisoned_dataset(dataset, str(existing))
+    assert (existing / 'old.txt').read_text() == 'kept'
     with pytest.raises(ValueError, match='overlaps the source'):
         export_poisoned_dataset(dataset, osp.join(embedded_seg_root,
                                                   'poisoned'))
@@ -139,6 +141,11 @@ def test_export_refuses_to_overwrite_or_write_into_the_source(
     }
     for name in manifest.poisoned:
         assert set(np.unique(labels[name])) <= {0, 255}
+    # A second export into the same folder needs overwrite=True.
+    with pytest.raises(FileExistsError, match='overwrite'):
+        export_poisoned_dataset(dataset, out_dir)
+    again = export_poisoned_dataset(dataset, out_dir, overwrite=True)
+    assert again.poisoned == manifest.poisoned
 
 
 def test_encode_label_inverts_reduce_zero_label_and_label_map():

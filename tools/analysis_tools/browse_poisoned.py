@@ -18,9 +18,9 @@ import mmcv
 from mmengine.config import Config, DictAction
 from mmengine.utils import import_modules_from_strings
 
-from mmbackdoor.poisoning.export import (build_unaugmented_poisoned_dataset,
-                                         load_and_poison)
-from mmbackdoor.poisoning.selection import sample_key
+from mmbackdoor.apis.export import (build_unaugmented_poisoned_dataset,
+                                    load_and_poison)
+from mmbackdoor.poisoning import sample_key
 from mmbackdoor.visualization.seg_backdoor_grid import (
     POISONED_SAMPLE_COLUMNS, poisoned_sample_row, titled_grid)
 

@@ -20,8 +20,7 @@ from mmengine.config import Config
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
                              load_test_samples, predict)
 from mmbackdoor.engine.runner import insert_trigger
-from mmbackdoor.poisoning.experiment import (backdoor_experiment_config,
-                                             train_and_test)
+from mmbackdoor.apis import backdoor_experiment_config, train_and_test
 from mmbackdoor.visualization.seg_backdoor_grid import label_row, titled_grid
 
 NAME = 'seg_backdoor'

@@ -19,7 +19,7 @@ import json
 from mmengine.config import Config, DictAction
 from mmengine.utils import import_modules_from_strings
 
-from mmbackdoor.poisoning.export import export_poisoned_dataset
+from mmbackdoor.apis.export import export_poisoned_dataset
 
 
 def parse_args():

@@ -13,74 +13,12 @@ from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 from PIL import Image
 
-from mmbackdoor.poisoning.poisoned_dataset import (base_dataset,
-                                                   iter_transforms)
-from mmbackdoor.poisoning.selection import (PoisonManifest, keys_fingerprint,
-                                            sample_key, select_poisoned)
+from mmbackdoor.poisoning.manifest import PoisonManifest
+from mmbackdoor.poisoning.selection import (keys_fingerprint, sample_key,
+                                            select_poisoned)
 from mmbackdoor.triggers import BaseTrigger
+from mmbackdoor.utils import dataset_with_pipeline, iter_transforms
 from .apply_trigger import build_trigger, trigger_key
-
-ClassRef = Union[int, str]
-
-
-def resolve_class(value: ClassRef, classes: Sequence[str], name: str) -> int:
-    """Index of a class given by index or name, validated against
-    ``classes``.
-
-    Raises:
-        ValueError: Naming ``name`` and the allowed values.
-    """
-    if isinstance(value, str):
-        if value not in classes:
-            raise ValueError(f'{name}: class {value!r} is not one of the '
-                             f"dataset's classes {tuple(classes)}")
-        return list(classes).index(value)
-    if isinstance(value, Integral) and not isinstance(value, bool):
-        if not 0 <= value < len(classes):
-            raise ValueError(f'{name}: class index {value} is outside '
-                             f'[0, {len(classes) - 1}] (the dataset has '
-                             f'{len(classes)} classes {tuple(classes)})')
-        return int(value)
-    raise TypeError(f'{name} must be a class index or name, got {value!r}')
-
-
-def check_class_arg(value: Any, name: str) -> None:
-    """Build-time type check of a class given by index or name."""
-    if isinstance(value, bool) or not isinstance(value, (Integral, str)):
-        raise TypeError(f'{name} must be a class index (int) or name (str), '
-                        f'got {value!r}')
-    if isinstance(value, Integral) and value < 0:
-        raise ValueError(f'{name} must be a non-negative class index, '
-                         f'got {value}')
-
-
-def check_victims_and_target(victim_classes: Union[ClassRef,
-                                                   Sequence[ClassRef]],
-                             target_class: ClassRef) -> List[ClassRef]:
-    """Build-time checks of a fine-grained attack's classes.
-
-    Returns:
-        list: ``victim_classes`` as a non-empty list without duplicates.
-
-    Raises:
-        ValueError / TypeError: Naming ``victim_classes`` or
-        ``target_class``.
-    """
-    victims = ([victim_classes] if isinstance(victim_classes,
-                                              (Integral,
-                                               str)) else list(victim_classes))
-    if not victims:
-        raise ValueError('victim_classes must name at least one class')
-    for victim in victims:
-        check_class_arg(victim, 'victim_classes')
-    if len(set(victims)) != len(victims):
-        raise ValueError(f'victim_classes has duplicates: {victims}')
-    check_class_arg(target_class, 'target_class')
-    if target_class in victims:
-        raise ValueError(f'target_class={target_class!r} is also in '
-                         f'victim_classes={victims}; the target must differ '
-                         'from every victim')
-    return victims
 
 
 class BasePoison(BaseTransform):
@@ -218,7 +156,7 @@ class BasePoison(BaseTransform):
             :attr:`bound_manifest` (None in ``'bernoulli'`` mode, which only
             resolves the classes).
         """
-        inner = base_dataset(dataset)
+        inner = dataset_with_pipeline(dataset)
         classes = list(inner.metainfo.get('classes') or ())
         if not classes:
             raise ValueError(f'{type(inner).__name__} has no classes in its '

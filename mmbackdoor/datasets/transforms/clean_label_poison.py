@@ -11,7 +11,7 @@ from mmbackdoor.poisoning.clean_label import (dataset_root, load_clip,
                                               load_manifest, manifest_lookup,
                                               video_path)
 from mmbackdoor.poisoning.selection import sample_key
-from .base_poison import base_dataset
+from mmbackdoor.utils import dataset_with_pipeline
 
 
 @TRANSFORMS.register_module()
@@ -90,7 +90,7 @@ class CleanLabelPoison(BaseTransform):
         Returns:
             dict: The manifest's entries by video.
         """
-        inner = base_dataset(dataset)
+        inner = dataset_with_pipeline(dataset)
         classes = inner.metainfo.get('classes')
         if classes is not None and self.target_class >= len(classes):
             raise ValueError(

@@ -6,29 +6,9 @@ import numpy as np
 from mmengine.registry import TRANSFORMS
 
 from mmbackdoor.triggers import BaseTrigger
-from .base_poison import (BasePoison, ClassRef, check_victims_and_target,
-                          resolve_class)
-
-
-def relabel_fine_grained(label: np.ndarray, victim_classes: Sequence[int],
-                         target_class: int) -> np.ndarray:
-    """Pixels of a victim class become ``target_class``; all others keep
-    their label (ignore pixels included).
-
-    .. math::
-        y'_i = t \\text{ if } y_i \\in V \\text{ else } y_i
-
-    Args:
-        label (np.ndarray): Label map.
-        victim_classes (Sequence[int]): Victim class indices ``V``.
-        target_class (int): Target class index ``t``.
-
-    Returns:
-        np.ndarray: New label map, same shape and dtype.
-    """
-    out = label.copy()
-    out[np.isin(label, victim_classes)] = target_class
-    return out
+from mmbackdoor.poisoning.relabel import (ClassRef, check_victims_and_target,
+                                          relabel_fine_grained, resolve_class)
+from .base_poison import BasePoison
 
 
 @TRANSFORMS.register_module()

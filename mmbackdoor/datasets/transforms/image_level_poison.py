@@ -3,56 +3,15 @@ import hashlib
 from numbers import Integral
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
-import mmcv
 import numpy as np
 from mmengine.registry import TRANSFORMS
 
 from mmbackdoor.triggers import BaseTrigger
-from .base_poison import BasePoison, ClassRef, check_class_arg, resolve_class
-
-
-def load_target_map(path: str, name: str = 'target_map') -> np.ndarray:
-    """Read a target label map (single-channel image of class indices).
-
-    Raises:
-        FileNotFoundError / ValueError: Naming ``name``.
-    """
-    try:
-        target = mmcv.imread(path, flag='unchanged')
-    except (FileNotFoundError, OSError) as err:
-        raise FileNotFoundError(f'{name}={path!r}: {err}') from err
-    if target is None or target.ndim != 2:
-        raise ValueError(f'{name}={path!r} must be a single-channel label '
-                         'image of class indices')
-    return target
-
-
-def resize_target_map(target_map: np.ndarray, hw: Tuple[int,
-                                                        int]) -> np.ndarray:
-    """The target map at ``hw`` (nearest neighbour, so labels stay labels)."""
-    if target_map.shape[:2] == tuple(hw):
-        return target_map
-    return mmcv.imresize(target_map, (hw[1], hw[0]), interpolation='nearest')
-
-
-def relabel_image_level(label: np.ndarray,
-                        target: Union[int, np.ndarray],
-                        ignore_index: int = 255) -> np.ndarray:
-    """Every valid pixel takes the target label; ignore pixels stay ignore.
-
-    .. math::
-        y'_i = T_i \\text{ if } y_i \\neq \\text{ignore else ignore}
-
-    Args:
-        label (np.ndarray): Label map.
-        target (int | np.ndarray): Target class, or a target map of
-            ``label``'s shape.
-        ignore_index (int): Ignored label. Defaults to 255.
-
-    Returns:
-        np.ndarray: New label map, same shape and dtype.
-    """
-    return np.where(label == ignore_index, label, target).astype(label.dtype)
+from mmbackdoor.poisoning.relabel import (ClassRef, check_class_arg,
+                                          load_target_map,
+                                          relabel_image_level,
+                                          resize_target_map, resolve_class)
+from .base_poison import BasePoison
 
 
 @TRANSFORMS.register_module()

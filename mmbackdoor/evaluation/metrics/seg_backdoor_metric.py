@@ -8,10 +8,10 @@ from mmengine.evaluator import BaseMetric
 from mmengine.registry import METRICS
 from mmseg.evaluation import IoUMetric
 
-from mmbackdoor.datasets.transforms.base_poison import (
-    ClassRef, check_class_arg, check_victims_and_target, resolve_class)
-from mmbackdoor.datasets.transforms.image_level_poison import (
-    load_target_map, resize_target_map)
+from mmbackdoor.poisoning.relabel import (ClassRef, check_class_arg,
+                                          check_victims_and_target,
+                                          load_target_map, resize_target_map,
+                                          resolve_class)
 
 
 @METRICS.register_module()

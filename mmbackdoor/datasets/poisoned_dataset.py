@@ -1,38 +1,21 @@
 """Dataset wrapper that fixes the poisoned subset when the dataset is built."""
 import copy
-from typing import Any, Iterator, List, Union
+from typing import Any, List, Union
 
 from mmengine.dataset import BaseDataset
 from mmengine.registry import DATASETS
 
-
-def iter_transforms(transform: Any) -> Iterator[Any]:
-    """``transform`` and every transform nested in it (``Compose``,
-    ``RandomChoice``, ``RandomApply``, ``KeyMapper``, ...), depth first."""
-    yield transform
-    for child in getattr(transform, 'transforms', None) or ():
-        yield from iter_transforms(child)
-
-
-def base_dataset(dataset: Any) -> Any:
-    """The innermost dataset of wrappers such as ``RepeatDataset`` (the
-    object that owns the pipeline and the data list)."""
-    while not hasattr(dataset, 'pipeline') and hasattr(dataset, 'dataset'):
-        dataset = dataset.dataset
-    if not hasattr(dataset, 'pipeline'):
-        raise TypeError(
-            f'{type(dataset).__name__} has no pipeline; wrap each dataset of '
-            'a ConcatDataset in PoisonedDataset separately')
-    return dataset
+from mmbackdoor.utils import (dataset_with_pipeline, is_poison_transform,
+                              iter_transforms)
 
 
 def find_poison_transforms(dataset: Any) -> List[Any]:
-    """The poisoning transforms (objects with ``bind_dataset``) in the
-    pipeline of ``dataset`` or of the dataset it wraps, nested ones
+    """The poisoning transforms (:func:`~mmbackdoor.utils.is_poison_transform`)
+    in the pipeline of ``dataset`` or of the dataset it wraps, nested ones
     included."""
     return [
-        t for t in iter_transforms(base_dataset(dataset).pipeline)
-        if hasattr(t, 'bind_dataset')
+        t for t in iter_transforms(dataset_with_pipeline(dataset).pipeline)
+        if is_poison_transform(t)
     ]
 
 

@@ -13,10 +13,10 @@ from mmengine.registry import DATASETS, DefaultScope
 from mmengine.utils import ProgressBar
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-# Registers the poisoning transforms the exported config names.
-import mmbackdoor.datasets.transforms  # noqa: F401,E402
-from .poisoned_dataset import PoisonedDataset
-from .selection import PoisonManifest, sample_key
+from mmbackdoor.datasets import PoisonedDataset
+from mmbackdoor.poisoning import MANIFEST_NAME, PoisonManifest, sample_key
+from mmbackdoor.utils import (check_output_dir, dataset_cfg_with_pipeline,
+                              is_poison_transform, type_name)
 
 #: Types of the transforms kept from the training pipeline: loading only
 #: (the copy is in the original geometry, without augmentation).
@@ -97,23 +97,17 @@ def build_unaugmented_poisoned_dataset(dataset_cfg: dict,
     Returns:
         PoisonedDataset: Its inner pipeline is ``loading + [poison]``.
     """
-    cfg = copy.deepcopy(dataset_cfg)
-    if cfg.get('type') == 'PoisonedDataset':
-        cfg = cfg['dataset']
-    if 'pipeline' not in cfg:
-        raise ValueError(
-            f"expected a dataset config with a pipeline, got type="
-            f"{cfg.get('type')!r}; export the parts of a ConcatDataset one "
-            'at a time')
-    poison_cfgs = [
-        t for t in cfg['pipeline']
-        if t['type'] in ('ImageLevelPoison', 'FineGrainedPoison')
-    ]
+    cfg = dataset_cfg_with_pipeline(copy.deepcopy(dataset_cfg))
+    with DefaultScope.overwrite_default_scope(scope):
+        poison_cfgs = [t for t in cfg['pipeline'] if is_poison_transform(t)]
     if len(poison_cfgs) != 1:
         raise ValueError('the dataset pipeline must hold exactly one '
-                         'ImageLevelPoison or FineGrainedPoison, found '
-                         f'{len(poison_cfgs)}')
-    loads = [t for t in cfg['pipeline'] if t['type'] in LOADING_TRANSFORMS]
+                         'poisoning transform (ImageLevelPoison, '
+                         f'FineGrainedPoison), found {len(poison_cfgs)}')
+    loads = [
+        t for t in cfg['pipeline']
+        if type_name(t['type']) in LOADING_TRANSFORMS
+    ]
     cfg['pipeline'] = loads + poison_cfgs
     with DefaultScope.overwrite_default_scope(scope):
         return DATASETS.build(dict(type='PoisonedDataset', dataset=cfg))
@@ -135,22 +129,11 @@ def load_and_poison(dataset: PoisonedDataset,
     return copy.deepcopy(results), poison(results)
 
 
-def _check_out_dir(out_dir: str, data_root: str) -> None:
-    out, src = osp.realpath(out_dir), osp.realpath(data_root)
-    if out == src or out.startswith(src + os.sep) or src.startswith(out +
-                                                                    os.sep):
-        raise ValueError(f'out_dir={out_dir!r} overlaps the source dataset '
-                         f'{data_root!r}; the export never writes into or '
-                         'around the source')
-    if osp.exists(out_dir):
-        raise FileExistsError(f'out_dir={out_dir!r} exists; the export '
-                              'refuses to overwrite, choose a new folder')
-
-
 def export_poisoned_dataset(dataset_cfg: dict,
                             out_dir: str,
                             scope: Optional[str] = 'mmseg',
-                            jpeg_quality: int = 100) -> PoisonManifest:
+                            jpeg_quality: int = 100,
+                            overwrite: bool = False) -> PoisonManifest:
     """Write a poisoned copy of the dataset of ``dataset_cfg``.
 
     The dataset config is a training dataset with a poisoning transform in
@@ -168,12 +151,14 @@ def export_poisoned_dataset(dataset_cfg: dict,
     Args:
         dataset_cfg (dict): Dataset config (e.g. ``cfg.train_dataloader
             .dataset``).
-        out_dir (str): New folder; must not exist and must not overlap the
-            source ``data_root``.
+        out_dir (str): A new or empty folder, not overlapping the source
+            ``data_root`` (:func:`mmbackdoor.utils.check_output_dir`).
         scope (str, optional): Default scope to build in. Defaults to
             ``'mmseg'``.
         jpeg_quality (int): Quality of re-encoded JPEG images. Defaults to
             100.
+        overwrite (bool): Replace a non-empty ``out_dir``. Defaults to
+            False.
 
     Returns:
         PoisonManifest: The manifest written to ``out_dir/manifest.json``.
@@ -183,7 +168,7 @@ def export_poisoned_dataset(dataset_cfg: dict,
     data_root = inner.data_root
     if not data_root:
         raise ValueError('the dataset has no data_root to mirror')
-    _check_out_dir(out_dir, data_root)
+    check_output_dir(out_dir, [data_root], overwrite)
     manifest = dataset.manifests[0]
     poisoned_keys = set(manifest.poisoned)
     img_dir = inner.data_prefix['img_path']
@@ -221,7 +206,7 @@ def export_poisoned_dataset(dataset_cfg: dict,
     manifest = copy.deepcopy(manifest)
     manifest.extra.update(_quality_summary(quality))
     manifest.extra['source_data_root'] = osp.abspath(data_root)
-    manifest.dump(osp.join(out_dir, 'manifest.json'))
+    manifest.dump(osp.join(out_dir, MANIFEST_NAME))
     return manifest
 
 

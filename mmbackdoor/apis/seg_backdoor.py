@@ -1,16 +1,15 @@
-"""Run a segmentation backdoor experiment in one process: adapt a backdoor
-config (poison rate, data root, a reference schedule), train it and test the
-trained model with its clean + triggered test loop. Used by the demo and the
+"""Set up a segmentation backdoor experiment: a backdoor config adapted to a
+poison rate, a data root and a reference schedule, trained and tested in one
+process by :func:`mmbackdoor.apis.train_and_test`. Used by the demo and the
 benchmarks."""
 import copy
-import os.path as osp
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 from mmengine.config import Config
-from mmengine.runner import find_latest_checkpoint
+from mmengine.registry import DefaultScope
 
-from mmbackdoor.apis import build_runner, set_data_root
-from mmbackdoor.compat import stop_loader_workers
+from mmbackdoor.utils import dataset_cfgs, is_poison_transform
+from .experiment import set_data_root
 
 #: Config keys that define the model and its training schedule.
 SCHEDULE_KEYS = ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
@@ -19,13 +18,11 @@ SCHEDULE_KEYS = ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
 
 def poison_transforms_cfg(cfg: Config) -> list:
     """The poisoning transform configs of ``cfg``'s training pipeline(s)."""
-    dataset = cfg.train_dataloader.dataset
-    datasets = dataset.datasets if 'datasets' in dataset else [dataset]
-    found = []
-    for dataset in datasets:
-        while 'pipeline' not in dataset:
-            dataset = dataset.dataset
-        found += [t for t in dataset.pipeline if t.type.endswith('Poison')]
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        found = [
+            t for dataset in dataset_cfgs(cfg.train_dataloader.dataset)
+            for t in dataset.pipeline if is_poison_transform(t)
+        ]
     if not found:
         raise ValueError('the config has no poisoning transform in its '
                          'training pipeline')
@@ -74,22 +71,3 @@ def backdoor_experiment_config(
     cfg.val_cfg = None
     cfg.train_cfg.pop('val_interval', None)
     return cfg
-
-
-def train_and_test(cfg: Config, work_dir: str) -> Tuple[Dict[str, float], str]:
-    """Train ``cfg`` and test the trained model in the same runner (no
-    checkpoint reload).
-
-    Returns:
-        tuple[dict, str]: The test metrics (with a backdoor test loop:
-        ``CBA``, ``ASR``, ``clean/...``, ``triggered/...``) and the last
-        checkpoint.
-    """
-    runner = build_runner(cfg, work_dir)
-    runner.train()
-    stop_loader_workers(runner.train_loop.dataloader)
-    metrics = runner.test()
-    checkpoint = find_latest_checkpoint(work_dir)
-    if checkpoint is None:
-        raise RuntimeError(f'training wrote no checkpoint into {work_dir}')
-    return dict(metrics), osp.abspath(checkpoint)
