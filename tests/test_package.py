@@ -1,10 +1,13 @@
 """Package-level contract: registration without prefix, optional halves,
 registry locations."""
 import importlib
+import logging
 import subprocess
 import sys
 
 import pytest
+from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
 
 import mmbackdoor
 
@@ -60,3 +63,67 @@ def test_video_half_without_mmseg():
         "assert METRICS.get('ActionBackdoorMetric')\n"
         "assert not hasattr(mmbackdoor.datasets, 'EmbeddedSegDataset')\n")
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+class _Records(logging.Handler):
+    """Collects the records that reach mmengine's current logger."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture
+def mmengine_warnings():
+    """The WARNING records mmengine's ``print_log(logger='current')`` logs
+    while the test runs (what its "Failed to search registry" goes to)."""
+    logger = MMLogger.get_current_instance()
+    handler = _Records()
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+
+
+def test_warning_capture_sees_mmengine_scope_warning(mmengine_warnings):
+    """Control: the fixture does see the warning a root registry without an
+    mmseg child logs when built the plain mmengine way."""
+    from mmengine.registry import Registry, build_from_cfg
+    plain = Registry('plain_trigger', scope='mmbackdoor')
+    plain.register_module(name='Line', module=mmbackdoor.triggers.LineTrigger)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        built = build_from_cfg(dict(type='Line'), plain)
+    assert isinstance(built, mmbackdoor.triggers.LineTrigger)
+    assert any('Failed to search registry' in r.getMessage()
+               for r in mmengine_warnings)
+
+
+@pytest.mark.parametrize('scope', ['mmseg', 'mmaction', None])
+@pytest.mark.parametrize('prefix', ['', 'mmbackdoor.'])
+def test_registries_build_in_any_default_scope_without_warning(
+        scope, prefix, mmengine_warnings):
+    from mmbackdoor.attacks import PGD, EroSeg, build_attack
+    from mmbackdoor.datasets.transforms.apply_trigger import build_trigger
+    from mmbackdoor.triggers import LineTrigger, PatchTrigger
+    with DefaultScope.overwrite_default_scope(scope):
+        trigger = mmbackdoor.TRIGGERS.build(
+            dict(type=prefix + 'LineTrigger', height=4))
+        patch = build_trigger(dict(type=prefix + 'PatchTrigger', size=3))
+        attack = mmbackdoor.ATTACKS.build(dict(type=prefix + 'PGD', steps=2))
+        eroseg = build_attack(dict(type=prefix + 'EroSeg', steps=2))
+        # the caller's default scope is back after each build
+        current = DefaultScope.get_current_instance()
+        assert (current.scope_name if current else None) == scope
+    assert type(trigger) is LineTrigger and trigger.height == 4
+    assert type(patch) is PatchTrigger
+    assert type(attack) is PGD and attack.steps == 2
+    assert type(eroseg) is EroSeg
+    assert [r.getMessage() for r in mmengine_warnings] == []
+
+
+def test_build_leaves_the_config_alone():
+    cfg = dict(type='LineTrigger', height=4)
+    mmbackdoor.TRIGGERS.build(cfg)
+    assert cfg == dict(type='LineTrigger', height=4)

@@ -7,7 +7,6 @@ from typing import List, Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 from mmengine.model import is_model_wrapper
-from mmengine.registry import DefaultScope
 from mmseg.models.segmentors import BaseSegmentor
 from torch import Tensor, nn
 
@@ -356,7 +355,4 @@ def build_attack(cfg: Union[dict, BaseSegAttack]) -> BaseSegAttack:
             ATTACKS.module_dict:
         raise KeyError(f'unknown attack type {name!r}; registered attacks: '
                        f'{sorted(ATTACKS.module_dict)}')
-    # ``ATTACKS`` is a root registry: building it under an mmseg default scope
-    # would warn that no "mmseg" child exists.
-    with DefaultScope.overwrite_default_scope(ATTACKS.scope):
-        return ATTACKS.build(cfg)
+    return ATTACKS.build(cfg)

@@ -4,7 +4,7 @@ from typing import Dict, Hashable, Optional, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmengine.registry import TRANSFORMS, DefaultScope
+from mmengine.registry import TRANSFORMS
 
 from mmbackdoor.registry import TRIGGERS
 from mmbackdoor.triggers import BaseTrigger
@@ -20,10 +20,7 @@ def build_trigger(trigger: Union[dict, BaseTrigger]) -> BaseTrigger:
     if isinstance(trigger, BaseTrigger):
         return trigger
     if isinstance(trigger, dict):
-        # TRIGGERS has no parent in the mmseg / mmaction scopes; build in
-        # its own scope so no "failed to search registry" warning fires.
-        with DefaultScope.overwrite_default_scope(TRIGGERS.scope):
-            built = TRIGGERS.build(trigger)
+        built = TRIGGERS.build(trigger)
         if not isinstance(built, BaseTrigger):
             raise TypeError(f'trigger={trigger!r} built a '
                             f'{type(built).__name__}, not a BaseTrigger')
