@@ -1,10 +1,11 @@
 """The interface every trigger implements.
 
 A trigger is a pattern an attacker stamps on raw images. It works on the
-arrays mmcv loads (``uint8`` ``H x W x C``, BGR, values in ``[0, 255]``) before
-any data preprocessor normalises them, so segmentation transforms
+arrays the loading pipeline produces (``H x W x C``, values in ``[0, 255]``)
+before any data preprocessor normalises them, so segmentation transforms
 (``results['img']``) and video transforms (``results['imgs']``, a list of
-frames) can share it.
+frames) can share it. The channel-order contract is stated once, in
+:class:`BaseTrigger`.
 """
 from abc import ABCMeta, abstractmethod
 from typing import Hashable, Optional, Sequence, Tuple
@@ -13,7 +14,25 @@ import numpy as np
 
 
 class BaseTrigger(metaclass=ABCMeta):
-    """A trigger on raw ``H x W x C`` images (as loaded by mmcv, BGR).
+    """A trigger on raw ``H x W x C`` images, in the loader's channel order.
+
+    **Channel order.** A trigger writes into the array it is given, in that
+    array's channel order, which is the order the loading pipeline produced:
+    BGR for MMSegmentation (``LoadImageFromFile``, i.e. ``mmcv.imread``), RGB
+    for MMAction2 (``RawFrameDecode``, ``DecordDecode``, ``OpenCVDecode``,
+    ...). It never swaps channels. Consequently:
+
+    - colours given as numbers (e.g. ``value``) are in that same order:
+      ``value=(0, 0, 255)`` is red on an mmseg image (BGR) and blue on an
+      mmaction frame (RGB); one number (grey) is the same in both;
+    - stored patterns (``UniversalTrigger``'s ``.npy``) are in the order of
+      the pipeline they were made on;
+    - a trigger that reads a colour *image file* (``pattern_file``) takes
+      ``channel_order`` (``'bgr'``, the default, or ``'rgb'``), the order of
+      the arrays it will stamp, and reads the file in that order, so the
+      file's colours come out as in the file on both;
+    - checkerboards (grey) and seeded noise (drawn per array channel) have
+      no colour to honour.
 
     Subclasses implement :meth:`apply` and :meth:`mask`; they may override
     :meth:`apply_clip` (e.g. a different patch per frame) and

@@ -4,7 +4,8 @@ from typing import Hashable, Optional, Tuple
 import numpy as np
 
 from mmbackdoor.registry import TRIGGERS
-from .region_trigger import RegionTrigger, load_pattern_image
+from .region_trigger import (RegionTrigger, check_channel_order_arg,
+                             load_pattern_image)
 
 
 @TRIGGERS.register_module()
@@ -23,6 +24,9 @@ class BlendTrigger(RegionTrigger):
         seed (int): Seed of the noise pattern. The noise is drawn at the
             image's size, so it is the same for all images of one size.
             Defaults to 0.
+        channel_order (str): Channel order of the images the trigger is
+            applied to, ``'bgr'`` (mmseg) or ``'rgb'`` (mmaction frames);
+            ``pattern_file`` is read in it. Defaults to ``'bgr'``.
     """
 
     PATTERNS = ('noise', 'image')
@@ -31,19 +35,23 @@ class BlendTrigger(RegionTrigger):
                  pattern: str = 'noise',
                  pattern_file: Optional[str] = None,
                  alpha: float = 0.1,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 channel_order: str = 'bgr') -> None:
         super().__init__(alpha)
         if pattern not in self.PATTERNS:
             raise ValueError(f'pattern must be one of {self.PATTERNS}, '
                              f'got {pattern!r}')
+        check_channel_order_arg(channel_order)
         if pattern == 'image':
-            self._image = load_pattern_image(pattern_file)
+            self._image = load_pattern_image(
+                pattern_file, channel_order=channel_order)
         elif pattern_file is not None:
             raise ValueError("pattern_file is only used with pattern='image'"
                              f', got pattern={pattern!r}')
         self.pattern_name = pattern
         self.pattern_file = pattern_file
         self.seed = int(seed)
+        self.channel_order = channel_order
 
     def region(self, hw: Tuple[int, int],
                key: Optional[Hashable]) -> Tuple[slice, slice]:
@@ -58,4 +66,4 @@ class BlendTrigger(RegionTrigger):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(pattern={self.pattern_name!r}, '
                 f'pattern_file={self.pattern_file!r}, alpha={self.alpha!r}, '
-                f'seed={self.seed})')
+                f'seed={self.seed}, channel_order={self.channel_order!r})')

@@ -27,8 +27,10 @@ class LineTrigger(RegionTrigger):
         height (int | float): Line height, ``int`` pixels or ``float`` in
             ``(0, 1]`` relative to the image height. Defaults to 8.
         alpha (float): Blending factor in ``(0, 1]``. Defaults to 1.0.
-        value (float | Sequence[float]): Colour blended towards, one value or
-            one per channel (BGR). Defaults to 0 (black).
+        value (float | Sequence[float]): Colour blended towards, one value
+            (grey) or one per channel in the channel order of the images (BGR
+            for mmseg, RGB for mmaction frames; see :class:`BaseTrigger`).
+            Defaults to 0 (black).
         position (str): ``'top'`` or ``'bottom'``. Defaults to ``'top'``.
 
     Examples:

@@ -6,7 +6,8 @@ import numpy as np
 
 from mmbackdoor.poisoning.selection import sample_rng
 from mmbackdoor.registry import TRIGGERS
-from .region_trigger import (RegionTrigger, Size, Value, check_size_arg,
+from .region_trigger import (RegionTrigger, Size, Value,
+                             check_channel_order_arg, check_size_arg,
                              check_value_arg, load_pattern_image, resolve_size)
 
 
@@ -30,8 +31,9 @@ class PatchTrigger(RegionTrigger):
             drawn from ``seed``, the same for every sample) or ``'image'``
             (``pattern_file`` resized to the patch). Defaults to
             ``'checkerboard'``.
-        value (float | Sequence[float]): Colour of the ``'solid'`` pattern.
-            Defaults to 255.
+        value (float | Sequence[float]): Colour of the ``'solid'`` pattern,
+            one number (grey) or one per channel in the channel order of the
+            images (see :class:`BaseTrigger`). Defaults to 255.
         cell (int): Square size of the checkerboard, in pixels. Defaults to 2.
         pattern_file (str, optional): Image of the ``'image'`` pattern.
         margin (int): Distance in pixels from the image border for the
@@ -39,6 +41,9 @@ class PatchTrigger(RegionTrigger):
         alpha (float): Blending factor in ``(0, 1]``. Defaults to 1.0.
         seed (int): Seed of the noise pattern and the random location.
             Defaults to 0.
+        channel_order (str): Channel order of the images the trigger is
+            applied to, ``'bgr'`` (mmseg) or ``'rgb'`` (mmaction frames);
+            ``pattern_file`` is read in it. Defaults to ``'bgr'``.
     """
 
     LOCATIONS = ('top_left', 'top_right', 'bottom_left', 'bottom_right',
@@ -54,7 +59,8 @@ class PatchTrigger(RegionTrigger):
                  pattern_file: Optional[str] = None,
                  margin: int = 0,
                  alpha: float = 1.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 channel_order: str = 'bgr') -> None:
         super().__init__(alpha)
         sizes = tuple(size) if isinstance(size,
                                           (tuple, list)) else (size, size)
@@ -72,8 +78,10 @@ class PatchTrigger(RegionTrigger):
             raise ValueError(f'cell must be an int >= 1, got {cell!r}')
         if not isinstance(margin, Integral) or margin < 0:
             raise ValueError(f'margin must be an int >= 0, got {margin!r}')
+        check_channel_order_arg(channel_order)
         if pattern == 'image':
-            self._image = load_pattern_image(pattern_file)
+            self._image = load_pattern_image(
+                pattern_file, channel_order=channel_order)
         elif pattern_file is not None:
             raise ValueError("pattern_file is only used with pattern='image'"
                              f', got pattern={pattern!r}')
@@ -87,6 +95,7 @@ class PatchTrigger(RegionTrigger):
         self.pattern_file = pattern_file
         self.margin = int(margin)
         self.seed = int(seed)
+        self.channel_order = channel_order
 
     def patch_hw(self, hw: Tuple[int, int]) -> Tuple[int, int]:
         """Patch height and width in pixels on an ``H x W`` image."""
@@ -135,4 +144,4 @@ class PatchTrigger(RegionTrigger):
                 f'pattern={self.pattern_name!r}, value={self.value!r}, '
                 f'cell={self.cell}, pattern_file={self.pattern_file!r}, '
                 f'margin={self.margin}, alpha={self.alpha!r}, '
-                f'seed={self.seed})')
+                f'seed={self.seed}, channel_order={self.channel_order!r})')

@@ -10,8 +10,11 @@ from .base_trigger import BaseTrigger
 
 #: A size in pixels (int >= 1) or relative to the image (float in (0, 1]).
 Size = Union[int, float]
-#: A pixel value: one number for every channel, or one per channel (BGR).
+#: A pixel value: one number for every channel, or one per channel in the
+#: image's channel order (see :class:`BaseTrigger`).
 Value = Union[float, Sequence[float]]
+#: Channel orders of the images a trigger stamps (``channel_order``).
+CHANNEL_ORDERS = ('bgr', 'rgb')
 
 
 def resolve_size(size: Size, extent: int) -> int:
@@ -63,13 +66,28 @@ def check_alpha_arg(alpha: float) -> float:
     return float(alpha)
 
 
-def load_pattern_image(path: str, name: str = 'pattern_file') -> np.ndarray:
-    """Read a trigger image (BGR ``uint8``) or fail naming the argument."""
+def check_channel_order_arg(channel_order: str) -> str:
+    """Validate ``channel_order`` (one of :data:`CHANNEL_ORDERS`)."""
+    if not isinstance(channel_order, str):
+        raise TypeError(f'channel_order must be a str, one of '
+                        f'{CHANNEL_ORDERS}, got {channel_order!r}')
+    if channel_order not in CHANNEL_ORDERS:
+        raise ValueError(f'channel_order must be one of {CHANNEL_ORDERS}, '
+                         f'got {channel_order!r}')
+    return channel_order
+
+
+def load_pattern_image(path: str,
+                       name: str = 'pattern_file',
+                       channel_order: str = 'bgr') -> np.ndarray:
+    """Read a trigger image (``uint8``, ``H x W x 3`` in ``channel_order``,
+    the order of the images it will be stamped on) or fail naming the
+    argument."""
     if not isinstance(path, str) or not path:
         raise ValueError(f'{name} must be the path of an image file, '
                          f'got {path!r}')
     try:
-        img = mmcv.imread(path, flag='color')
+        img = mmcv.imread(path, flag='color', channel_order=channel_order)
     except (FileNotFoundError, OSError) as err:
         raise FileNotFoundError(f'{name}={path!r}: {err}') from err
     if img is None:

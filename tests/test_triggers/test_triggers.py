@@ -122,9 +122,99 @@ def test_apply_clip_applies_per_frame_with_the_same_key():
 def test_repr_shows_every_argument():
     assert repr(PatchTrigger(size=0.1, location='random', seed=5)) == (
         "PatchTrigger(size=0.1, location='random', pattern='checkerboard', "
-        'value=255, cell=2, pattern_file=None, margin=0, alpha=1.0, seed=5)')
+        'value=255, cell=2, pattern_file=None, margin=0, alpha=1.0, seed=5, '
+        "channel_order='bgr')")
     assert repr(BlendTrigger()) == (
-        "BlendTrigger(pattern='noise', pattern_file=None, alpha=0.1, seed=0)")
+        "BlendTrigger(pattern='noise', pattern_file=None, alpha=0.1, seed=0, "
+        "channel_order='bgr')")
+
+
+RED_BGR, RED_RGB = [0, 0, 255], [255, 0, 0]
+
+
+@pytest.fixture
+def red_files(tmp_path):
+    """A red pattern image, a grey mmseg image and a two-frame grey video
+    (raw frames), all real files."""
+    import mmcv
+    red = np.zeros((4, 4, 3), np.uint8)
+    red[..., 2] = 255  # mmcv.imwrite takes BGR: this file is red
+    grey = np.full((8, 8, 3), 100, np.uint8)
+    mmcv.imwrite(red, str(tmp_path / 'red.png'))
+    mmcv.imwrite(grey, str(tmp_path / 'img.png'))
+    for i in (1, 2):
+        mmcv.imwrite(grey, str(tmp_path / 'video' / f'img_{i:05d}.png'))
+    return tmp_path
+
+
+def _load_seg_image(path):
+    """``results`` after mmseg's ``LoadImageFromFile`` (BGR)."""
+    from mmengine.registry import TRANSFORMS, DefaultScope
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        load = TRANSFORMS.build(dict(type='LoadImageFromFile'))
+    return load(dict(img_path=str(path)))
+
+
+def _load_video_frames(frame_dir):
+    """``results`` after mmaction's ``RawFrameDecode`` (RGB)."""
+    pytest.importorskip('mmaction')
+    from mmaction.registry import TRANSFORMS
+    decode = TRANSFORMS.build(dict(type='RawFrameDecode'))
+    return decode(
+        dict(frame_dir=str(frame_dir), filename_tmpl='img_{:05}.png',
+             frame_inds=np.array([1, 2]), modality='RGB', clip_len=2))
+
+
+def test_channel_order_contract_on_a_bgr_image(red_files):
+    """mmseg: the loader yields BGR; a per-channel ``value`` is written as
+    given (BGR), and the pattern file's red comes out red."""
+    from mmbackdoor.datasets.transforms import ApplyTrigger
+    results = _load_seg_image(red_files / 'img.png')
+    assert results['img'][0, 0].tolist() == [100, 100, 100]
+    line = ApplyTrigger(dict(type='LineTrigger', height=1, value=RED_BGR))
+    assert line(dict(results))['img'][0, 0].tolist() == RED_BGR
+    patch = ApplyTrigger(
+        dict(type='PatchTrigger', size=2, location='top_left',
+             pattern='image', pattern_file=str(red_files / 'red.png')))
+    assert patch(dict(results))['img'][0, 0].tolist() == RED_BGR
+    # the same file as the loader reads it: what a red pixel is here
+    assert _load_seg_image(red_files / 'red.png')['img'][0, 0].tolist() == \
+        RED_BGR
+
+
+def test_channel_order_contract_on_rgb_video_frames(red_files):
+    """mmaction: the decoder yields RGB frames; a per-channel ``value`` is
+    written as given (so red is given as RGB), and ``channel_order='rgb'``
+    reads the pattern file so its red comes out red on every frame."""
+    from mmbackdoor.datasets.transforms import ApplyTrigger
+    results = _load_video_frames(red_files / 'video')
+    assert [f[0, 0].tolist() for f in results['imgs']] == [[100] * 3] * 2
+    line = ApplyTrigger(dict(type='LineTrigger', height=1, value=RED_RGB))
+    assert [f[0, 0].tolist() for f in line(dict(results))['imgs']] == \
+        [RED_RGB] * 2
+    patch = ApplyTrigger(
+        dict(type='PatchTrigger', size=2, location='top_left',
+             pattern='image', pattern_file=str(red_files / 'red.png'),
+             channel_order='rgb'))
+    assert [f[0, 0].tolist() for f in patch(dict(results))['imgs']] == \
+        [RED_RGB] * 2
+    blend = BlendTrigger(pattern='image', alpha=1.0, channel_order='rgb',
+                         pattern_file=str(red_files / 'red.png'))
+    assert blend.apply_clip(np.stack(results['imgs']))[:, 0, 0].tolist() \
+        == [RED_RGB] * 2
+    # without it the file would be read as BGR: red lands as blue
+    wrong = PatchTrigger(size=2, location='top_left', pattern='image',
+                         pattern_file=str(red_files / 'red.png'))
+    assert wrong(results['imgs'][0])[0, 0].tolist() == RED_BGR
+
+
+@pytest.mark.parametrize('channel_order, error', [('RGB', ValueError),
+                                                  ('hsv', ValueError),
+                                                  (None, TypeError)])
+def test_channel_order_is_checked(channel_order, error):
+    for kind in ('PatchTrigger', 'BlendTrigger'):
+        with pytest.raises(error, match='channel_order'):
+            build_trigger(dict(type=kind, channel_order=channel_order))
 
 
 def test_base_trigger_is_abstract():
