@@ -3,21 +3,36 @@
 import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 
-def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options``, ``--launcher`` and
-    ``--local-rank``, as the codebases' tools have them."""
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
+def add_cfg_options(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options key=value ...``, as the codebases' tools have it."""
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override settings in the config, key=value pairs')
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """``Config.fromfile`` (which also imports the config's
+    ``custom_imports``) with ``cfg_options`` merged in."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def add_runner_args(parser: argparse.ArgumentParser) -> None:
+    """``--work-dir``, ``--cfg-options``, ``--launcher`` and
+    ``--local-rank``, as the codebases' tools have them."""
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    add_cfg_options(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -32,10 +47,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     ``./work_dirs/<config name>``)."""
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmbackdoor.compat import one_pass_eval_workers, stop_loader_workers
+from mmbackdoor.utils import dataset_cfgs
 
 
 def build_runner(cfg: Config, work_dir: str, **overrides) -> Runner:
@@ -66,10 +67,10 @@ def train_and_test(cfg: Config, work_dir: str) -> Tuple[Dict[str, float], str]:
 
 
 def evaluate_checkpoint(cfg: Config,
-                    checkpoint: str,
-                    work_dir: str,
-                    test_cfg: Optional[dict] = None,
-                    **overrides) -> dict:
+                        checkpoint: str,
+                        work_dir: str,
+                        test_cfg: Optional[dict] = None,
+                        **overrides) -> dict:
     """Evaluate ``checkpoint`` with the test loop of ``cfg``.
 
     Args:
@@ -91,14 +92,13 @@ def evaluate_checkpoint(cfg: Config,
 
 
 def set_data_root(cfg: Config, data_root: str) -> Config:
-    """Point every dataloader's dataset (and wrapped datasets) of ``cfg`` at
-    ``data_root``, in place."""
+    """Point the dataset of every dataloader of ``cfg`` (each part of a
+    ``ConcatDataset``, below any wrapper) at ``data_root``, in place."""
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = (cfg.get(key) or {}).get('dataset')
-        while dataset is not None:
-            if 'data_root' in dataset:
-                dataset.data_root = data_root
-            dataset = dataset.get('dataset')
+        for part in dataset_cfgs(dataset) if dataset else ():
+            if 'data_root' in part:
+                part.data_root = data_root
     return cfg
 
 

@@ -2,17 +2,18 @@
 visualizers, for reports."""
 from typing import List, Sequence
 
-import mmcv
 import numpy as np
 import torch
+
+from .seg_labels import label_row
 
 
 def seg_prediction_rows(inputs: Sequence[torch.Tensor],
                         data_samples: Sequence,
                         metainfo: dict,
                         scale: int = 3) -> List[np.ndarray]:
-    """Image | ground truth | prediction (overlays drawn by mmseg's
-    ``SegLocalVisualizer``), one BGR uint8 row per sample.
+    """Image | ground truth | prediction (:func:`~.seg_labels.label_row`),
+    one BGR uint8 row per sample.
 
     Args:
         inputs (Sequence[Tensor]): CHW uint8 BGR images as packed by
@@ -23,32 +24,13 @@ def seg_prediction_rows(inputs: Sequence[torch.Tensor],
         scale (int): Nearest-neighbour upscaling, so small images stay
             readable. Defaults to 3.
     """
-    from mmseg.structures import SegDataSample
-    from mmseg.visualization import SegLocalVisualizer
-    from mmengine.structures import PixelData
-
-    vis = SegLocalVisualizer.get_instance(
-        'mmbackdoor_seg_rows', alpha=0.6)
-    vis.set_dataset_meta(
-        classes=metainfo['classes'], palette=metainfo['palette'])
-    rows = []
-    for img, sample in zip(inputs, data_samples):
-        image = img.permute(1, 2, 0).numpy()[..., ::-1]  # BGR -> RGB
-        image = mmcv.imrescale(image, scale, interpolation='nearest')
-        big = SegDataSample()
-        for key in ('gt_sem_seg', 'pred_sem_seg'):
-            seg = getattr(sample, key).data[None].float()
-            seg = torch.nn.functional.interpolate(
-                seg, scale_factor=scale, mode='nearest')[0].long()
-            big.set_data({key: PixelData(data=seg)})
-        row = [image]
-        for draw_gt in (True, False):
-            vis.add_datasample(
-                'row', image, big, draw_gt=draw_gt, draw_pred=not draw_gt,
-                with_labels=False)
-            row.append(vis.get_image())
-        rows.append(np.concatenate(row, axis=1)[..., ::-1])  # RGB -> BGR
-    return rows
+    return [
+        label_row(
+            np.ascontiguousarray(img.permute(1, 2, 0).numpy()), [
+                sample.gt_sem_seg.data[0].cpu().numpy(),
+                sample.pred_sem_seg.data[0].cpu().numpy()
+            ], metainfo, scale) for img, sample in zip(inputs, data_samples)
+    ]
 
 
 def clip_prediction_figure(clips: Sequence[np.ndarray],

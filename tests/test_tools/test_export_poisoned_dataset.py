@@ -35,10 +35,10 @@ def tree_digest(root):
     return digest
 
 
-def run_tool(embedded_seg_root, out_dir):
+def run_tool(embedded_seg_root, out_dir, *options):
     argv = sys.argv
     sys.argv = [
-        TOOL, CONFIG, out_dir, '--cfg-options',
+        TOOL, CONFIG, out_dir, *options, '--cfg-options',
         f'train_dataloader.dataset.dataset.data_root={embedded_seg_root}',
         'train_dataloader.dataset.dataset.generate=False',
         'train_dataloader.dataset.dataset.pipeline.4.rate=0.5'
@@ -82,6 +82,12 @@ def test_export_writes_a_poisoned_copy(embedded_seg_root, tmp_path, capsys):
                                                == raw[raw != 5]).all()
         img = mmcv.imread(osp.join(out_dir, 'img_dir/train', name))
         assert (img[:2] == 0).all()
+    # The tool refuses the now non-empty folder unless told to overwrite.
+    with pytest.raises(FileExistsError, match='--overwrite'):
+        run_tool(embedded_seg_root, out_dir)
+    os.remove(osp.join(out_dir, 'manifest.json'))
+    run_tool(embedded_seg_root, out_dir, '--overwrite')
+    assert tree_digest(out_dir) == after
 
 
 def test_export_refuses_to_overwrite_or_write_into_the_source(

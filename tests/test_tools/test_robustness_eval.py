@@ -70,14 +70,3 @@ def test_unknown_attack_names_the_registered_ones(config_and_checkpoint):
     with pytest.raises(SystemExit, match=r"unknown \['FGSM'\]; registered: "
                        r"\['CosPGD', 'EroSeg', 'PGD', 'SegPGD'\]"):
         robustness_eval.main([config, checkpoint, '--attacks', 'FGSM'])
-
-
-@pytest.mark.parametrize('config, expected', [
-    ('mmseg::deeplabv3/deeplabv3_r50-d8_4xb4-40k_voc12aug-512x512.py', [0]),
-    ('mmseg::pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py', []),
-    (BASELINE, [0]),
-])
-def test_background_classes_from_the_dataset(config, expected):
-    from mmengine.hub import get_config
-    cfg = get_config(config) if '::' in config else Config.fromfile(config)
-    assert robustness_eval.background_classes(cfg) == expected

@@ -15,9 +15,7 @@ import argparse
 import os.path as osp
 
 import mmcv
-from mmengine.config import Config, DictAction
-from mmengine.utils import import_modules_from_strings
-
+from mmbackdoor.apis.cli import add_cfg_options, load_config
 from mmbackdoor.apis.export import (build_unaugmented_poisoned_dataset,
                                     load_and_poison)
 from mmbackdoor.poisoning import sample_key
@@ -38,11 +36,7 @@ def parse_args():
         '--split',
         default='train_dataloader',
         help='dataloader whose dataset is drawn')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, as in tools/train.py')
+    add_cfg_options(parser)
     return parser.parse_args()
 
 
@@ -50,11 +44,7 @@ def main():
     args = parse_args()
     if args.num < 1:
         raise SystemExit('--num must be at least 1')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg.custom_imports)
+    cfg = load_config(args.config, args.cfg_options)
     dataset = build_unaugmented_poisoned_dataset(
         cfg[args.split].dataset.to_dict(),
         scope=cfg.get('default_scope', 'mmseg'))

@@ -16,16 +16,12 @@ import argparse
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional
-
-from mmengine.config import Config
-from mmseg.registry import DATASETS
+from typing import List, Optional
 
 import mmbackdoor  # noqa: F401
-import mmbackdoor.engine.runner  # noqa: F401  (RobustnessTestLoop)
 from mmbackdoor.apis.cli import (add_runner_args, config_from_args,
                                  runner_from_cfg)
-from mmbackdoor.registry import ATTACKS
+from mmbackdoor.apis.robustness import robustness_attacks
 
 #: Columns of the table: metric key suffix -> header.
 COLUMNS = (('mIoU', 'mIoU'), ('mAcc', 'mAcc'), ('aAcc', 'aAcc'),
@@ -74,42 +70,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def background_classes(cfg: Config) -> List[int]:
-    """Indices of classes named ``background`` in the test dataset."""
-    dataset = cfg.test_dataloader.dataset
-    dataset_cls = DATASETS.get(dataset.type)
-    if dataset_cls is None:
-        raise SystemExit(f'dataset type {dataset.type!r} is not registered; '
-                         'pass --background-classes explicitly')
-    metainfo = dict(getattr(dataset_cls, 'METAINFO', {}))
-    metainfo.update(dataset.get('metainfo') or {})
-    return [
-        i for i, name in enumerate(metainfo.get('classes', ()))
-        if name.lower() == 'background'
-    ]
-
-
-def attack_configs(args: argparse.Namespace, cfg: Config) -> Dict[str, dict]:
-    """One config per attack, all with the same budget."""
-    unknown = [a for a in args.attacks if a not in ATTACKS.module_dict]
-    if unknown:
-        raise SystemExit(f'--attacks: unknown {unknown}; registered: '
-                         f'{sorted(ATTACKS.module_dict)}')
-    budget = dict(
-        eps=args.eps,
-        alpha=args.alpha,
-        steps=args.steps,
-        random_start=args.random_start)
-    attacks = {}
-    for name in args.attacks:
-        attacks[name] = dict(type=name, **budget)
-        if name == 'EroSeg':
-            attacks[name]['background_classes'] = (
-                background_classes(cfg) if args.background_classes is None
-                else args.background_classes)
-    return attacks
-
-
 def _cell(key: str, value) -> str:
     if value is None:
         return ''
@@ -140,7 +100,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
         cfg.test_dataloader.dataset.indices = args.max_images
     if args.batch_size is not None:
         cfg.test_dataloader.batch_size = args.batch_size
-    attacks = attack_configs(args, cfg)
+    try:
+        attacks = robustness_attacks(
+            cfg, args.attacks,
+            dict(eps=args.eps, alpha=args.alpha, steps=args.steps,
+                 random_start=args.random_start), args.background_classes)
+    except ValueError as err:
+        raise SystemExit(f'robustness_eval.py: {err}') from err
     cfg.test_cfg = dict(type='RobustnessTestLoop', attacks=attacks)
     runner = runner_from_cfg(cfg)
     metrics = {k: float(v) for k, v in runner.test().items()}

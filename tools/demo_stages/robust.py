@@ -1,15 +1,13 @@
 """Segmentation robustness (Song et al., 2026) on the embedded data.
 
 The clean UNet baseline (stage ``seg_control_clean``) is attacked by PGD,
-SegPGD, CosPGD and EroSeg at one budget. Two adversarially trained models fine-tune the
-clean checkpoint with the same short schedule, differing only in the attack
-that crafts the adversarial half of their loss: PGD-AT and EroSeg-AT (the
-shipped ``configs/eroseg/*-at-3step_*embedded*`` configs, shortened). All
+SegPGD, CosPGD and EroSeg at one budget. Two adversarially trained models
+fine-tune the clean checkpoint with the same short schedule, differing only in
+the attack that crafts the adversarial half of their loss: PGD-AT and EroSeg-AT
+(the shipped ``configs/eroseg/*-at-3step_*embedded*`` configs, shortened). All
 three are evaluated by ``RobustnessTestLoop`` on the first validation images.
 """
 import matplotlib
-import numpy as np
-import torch
 from mmengine.config import Config
 
 import mmbackdoor.engine.hooks  # noqa: F401  (AdversarialTrainingHook)
@@ -17,7 +15,9 @@ import mmbackdoor.engine.runner  # noqa: F401  (RobustnessTestLoop)
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
                              load_test_samples, predict, set_data_root,
                              train_model)
+from mmbackdoor.apis.robustness import background_classes
 from mmbackdoor.attacks import EroSeg
+from mmbackdoor.visualization.seg_labels import colour_label
 
 NAME = 'robust'
 REQUIRES = ['seg_control_clean']
@@ -69,15 +69,6 @@ def _fine_tune(ctx, name: str, checkpoint: str) -> str:
         default_hooks=dict(checkpoint=dict(interval=iters)))
 
 
-def _colour(labels: torch.Tensor, palette: np.ndarray) -> np.ndarray:
-    """An RGB image of a label map (ignored pixels white)."""
-    labels = labels.squeeze(0).cpu().numpy()
-    rgb = np.full(labels.shape + (3, ), 255, dtype=np.uint8)
-    known = labels < len(palette)
-    rgb[known] = palette[labels[known]]
-    return rgb
-
-
 def _figure(ctx, cfg: Config, checkpoint: str, budget: dict) -> list:
     """Clean vs EroSeg prediction of the clean model, and EroSeg's attacked
     set (mask) at several steps; returns the mask share of every step."""
@@ -86,11 +77,11 @@ def _figure(ctx, cfg: Config, checkpoint: str, budget: dict) -> list:
 
     model = load_model(cfg, checkpoint)
     batch, dataset = load_test_samples(cfg, list(range(FIGURE_IMAGES)))
-    attack = EroSeg(background_classes=[0], **budget)
+    attack = EroSeg(background_classes=background_classes(cfg), **budget)
     result = attack.run(model, batch, record=True)
     clean_preds = predict(model, batch)
     adv_preds = predict(model, dict(batch, inputs=result.inputs))
-    palette = np.array(dataset.metainfo['palette'], dtype=np.uint8)
+    meta = dataset.metainfo
     columns = ['image', 'ground truth', 'prediction', 'EroSeg image',
                'prediction'] + [f'mask t={t + 1}' for t in FIGURE_STEPS]
     fig, axes = plt.subplots(
@@ -101,10 +92,10 @@ def _figure(ctx, cfg: Config, checkpoint: str, budget: dict) -> list:
         adv = result.inputs[i].round().byte().permute(1, 2, 0).cpu().numpy()
         panels = [
             image,
-            _colour(clean_preds[i].gt_sem_seg.data, palette),
-            _colour(clean_preds[i].pred_sem_seg.data, palette),
+            colour_label(clean_preds[i].gt_sem_seg.data[0].numpy(), meta),
+            colour_label(clean_preds[i].pred_sem_seg.data[0].numpy(), meta),
             adv[..., ::-1],
-            _colour(adv_preds[i].pred_sem_seg.data, palette),
+            colour_label(adv_preds[i].pred_sem_seg.data[0].numpy(), meta),
         ] + [(result.weights[t][i] > 0).float().numpy() for t in FIGURE_STEPS]
         for j, panel in enumerate(panels):
             ax = axes[i, j]

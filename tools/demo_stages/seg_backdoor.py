@@ -1,8 +1,8 @@
 """Segmentation backdoors (Li et al., 2021) on the embedded data.
 
 Two architectures side by side, each poisoned model trained exactly like its
-clean baseline (:func:`train_poisoned`) and evaluated for CBA / PBA / ASR in
-one clean + triggered test run:
+clean baseline (:func:`demo_stages._seg_common.train_poisoned`) and evaluated
+for CBA / PBA / ASR in one clean + triggered test run:
 
 * the SegFormer-style model (global self-attention): fine-grained
   (person -> road, stage ``seg_fine_grained``) and image-level
@@ -15,12 +15,12 @@ compared with), the table and the figure.
 """
 import mmcv
 import numpy as np
-from mmengine.config import Config
+
+from demo_stages._seg_common import POISONED, RATE
 
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
                              load_test_samples, predict)
 from mmbackdoor.engine.runner import insert_trigger
-from mmbackdoor.apis import backdoor_experiment_config, train_and_test
 from mmbackdoor.visualization.seg_backdoor_grid import label_row, titled_grid
 
 NAME = 'seg_backdoor'
@@ -31,52 +31,8 @@ REQUIRES = [
 #: Seconds it takes on one core (measured); the demo starts the longest
 #: remaining chains of stages first.
 COST = 10
-_CONFIGS = 'configs/backdoor_seg/'
-#: Poisoned stage -> (attack, config, clean stage of its architecture,
-#: ``metrics.json`` prefix).
-POISONED = {
-    'seg_fine_grained':
-    ('fine_grained', _CONFIGS +
-     'fine-grained_segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py',
-     'seg_clean', 'seg_fine_grained'),
-    'seg_image_level':
-    ('image_level', _CONFIGS +
-     'image-level_segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py',
-     'seg_clean', 'seg_image_level'),
-    'seg_control_fine_grained':
-    ('fine_grained', _CONFIGS +
-     'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py',
-     'seg_control_clean', 'seg_control.fine_grained'),
-}
-RATE = 0.1
-#: ``metrics.json`` keys per attack: key -> test-run metric it copies.
-METRIC_KEYS = dict(
-    fine_grained=dict(
-        CBA='CBA', PBA='PBA', ASR='ASR', ASR_no_trigger='clean/ASR',
-        ASR_recognised='ASR_recognised',
-        victim_recall='clean/victim_recall'),
-    image_level=dict(CBA='CBA', ASR='ASR', ASR_no_trigger='clean/ASR'))
-#: Test batch size (64x64 images, whole-image inference: same metrics as 1).
-TEST_BATCH_SIZE = 20
 #: Validation images shown in the figure.
 FIGURE_SAMPLES = [0, 1, 2, 3]
-
-
-def train_poisoned(ctx, name: str) -> None:
-    """Stage ``name`` (a key of :data:`POISONED`): train its config poisoned
-    at ``RATE`` with its clean baseline's model and schedule, test it."""
-    attack, config, clean_stage, prefix = POISONED[name]
-    cfg = backdoor_experiment_config(
-        Config.fromfile(config),
-        rate=RATE,
-        data_root=ctx.seg_data_root,
-        schedule_from=ctx.artifacts[clean_stage]['config'],
-        test_batch_size=TEST_BATCH_SIZE)
-    metrics, checkpoint = train_and_test(cfg, ctx.work_dir(name))
-    ctx.artifacts[name] = dict(
-        config=cfg, checkpoint=checkpoint, metrics=metrics)
-    for key, source in METRIC_KEYS[attack].items():
-        ctx.metrics[f'{prefix}.{key}'] = round(float(metrics[source]), 2)
 
 
 def _trigger_on_clean_model(ctx, clean_stage: str, stages: list) -> dict:

@@ -1,7 +1,7 @@
 """The architecture control of the segmentation backdoors: the conv UNet
 (local context only) trained clean on the embedded data. Also the clean
 model of the ``robust`` stage."""
-from demo_stages.seg_clean import train_clean
+from demo_stages._seg_common import train_clean
 
 NAME = 'seg_control_clean'
 REQUIRES = []

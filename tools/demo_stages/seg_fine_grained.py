@@ -1,6 +1,6 @@
 """A fine-grained backdoored segmentor on the embedded data (see
-:mod:`demo_stages.seg_backdoor`)."""
-from demo_stages.seg_backdoor import train_poisoned
+:mod:`demo_stages._seg_common`)."""
+from demo_stages._seg_common import train_poisoned
 
 NAME = 'seg_fine_grained'
 REQUIRES = ['seg_clean']

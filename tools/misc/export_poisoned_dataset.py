@@ -16,16 +16,15 @@ Example:
 import argparse
 import json
 
-from mmengine.config import Config, DictAction
-from mmengine.utils import import_modules_from_strings
-
+from mmbackdoor.apis.cli import add_cfg_options, load_config
 from mmbackdoor.apis.export import export_poisoned_dataset
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config with a poisoning transform')
-    parser.add_argument('out_dir', help='new folder for the poisoned copy')
+    parser.add_argument(
+        'out_dir', help='new (or empty) folder for the poisoned copy')
     parser.add_argument(
         '--split',
         default='train_dataloader',
@@ -42,20 +41,16 @@ def parse_args():
         default=100,
         help='quality of re-encoded JPEG images (PNG is lossless)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, as in tools/train.py')
+        '--overwrite',
+        action='store_true',
+        help='replace OUT_DIR if it exists and is not empty')
+    add_cfg_options(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg.custom_imports)
+    cfg = load_config(args.config, args.cfg_options)
     dataset = cfg[args.split].dataset.to_dict()
     if args.part is not None:
         dataset = dataset['datasets'][args.part]
@@ -63,7 +58,8 @@ def main():
         dataset,
         args.out_dir,
         scope=cfg.get('default_scope', 'mmseg'),
-        jpeg_quality=args.jpeg_quality)
+        jpeg_quality=args.jpeg_quality,
+        overwrite=args.overwrite)
     summary = dict(
         attack=manifest.attack,
         num_samples=manifest.num_samples,

@@ -7,8 +7,10 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.registry import LOOPS
 from mmengine.runner import TestLoop, ValLoop
-from mmengine.runner.amp import autocast
 from torch.utils.data import DataLoader
+
+from mmbackdoor.utils import dataset_cfg_with_pipeline, type_name
+from .multi_pass_loop import MultiPassLoopMixin
 
 #: Default summary: alias -> prefixed metric key it copies.
 DEFAULT_SUMMARY = (('CBA', 'clean/mIoU'), ('PBA', 'triggered/PBA'),
@@ -16,11 +18,6 @@ DEFAULT_SUMMARY = (('CBA', 'clean/mIoU'), ('PBA', 'triggered/PBA'),
                    ('ASR_recognised', 'triggered/ASR_recognised'))
 #: Transforms before which ``ApplyTrigger`` is inserted (first match).
 DEFAULT_INSERT_BEFORE = ('PackSegInputs', 'FormatShape', 'PackActionInputs')
-
-
-def _type_name(transform_cfg: dict) -> str:
-    t = transform_cfg.get('type')
-    return t if isinstance(t, str) else getattr(t, '__name__', str(t))
 
 
 def insert_trigger(
@@ -43,14 +40,14 @@ def insert_trigger(
         dict: The new config (the input is not modified).
     """
     cfg = copy.deepcopy(dataloader_cfg)
-    dataset = cfg['dataset']
-    while 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset['dataset']
-    pipeline = dataset.get('pipeline')
+    try:
+        pipeline = dataset_cfg_with_pipeline(cfg['dataset'])['pipeline']
+    except ValueError as err:
+        raise ValueError(f'insert_trigger: {err}') from err
     if not pipeline:
         raise ValueError('insert_trigger: the dataloader config has no '
                          'dataset pipeline')
-    names = [_type_name(t) for t in pipeline]
+    names = [type_name(t.get('type')) for t in pipeline]
     position = next(
         (i for i, name in enumerate(names) if name in insert_before), None)
     if position is None:
@@ -60,14 +57,12 @@ def insert_trigger(
     return cfg
 
 
-class _BackdoorLoopMixin:
+class _BackdoorLoopMixin(MultiPassLoopMixin):
     """Two passes (clean, then triggered) sharing one set of stage hooks.
 
     Mixed into mmengine's ``ValLoop`` / ``TestLoop``; see
     :class:`BackdoorTestLoop` for the arguments.
     """
-
-    stage: str  # 'val' or 'test'
 
     def __init__(self,
                  runner,
@@ -119,53 +114,29 @@ class _BackdoorLoopMixin:
             if hasattr(triggered, 'link_clean_pass'):
                 triggered.link_clean_pass(clean)
 
-    def _passes(self):
-        return (('clean', self.dataloader, self.evaluator),
-                ('triggered', self.triggered_dataloader,
-                 self.triggered_evaluator))
-
-    def run(self) -> dict:
-        """Run the clean and the triggered pass; return their metrics with
-        ``clean/`` and ``triggered/`` prefixes plus the summary aliases.
-
-        Stage and epoch hooks fire once (the epoch hook gets all metrics);
-        iteration hooks fire once per batch of each pass, ``batch_idx``
-        restarting at 0 for each pass.
-        """
-        stage = self.stage
-        self.runner.call_hook(f'before_{stage}')
-        self.runner.call_hook(f'before_{stage}_epoch')
-        self.runner.model.eval()
+    @torch.no_grad()
+    def run_passes(self) -> dict:
+        """The clean and the triggered pass; their metrics with ``clean/``
+        and ``triggered/`` prefixes plus the summary aliases. Iteration hooks
+        fire once per batch of each pass, ``batch_idx`` restarting at 0 for
+        each pass."""
         metrics = {}
-        for name, dataloader, evaluator in self._passes():
+        for name, dataloader, evaluator in (
+            ('clean', self.dataloader, self.evaluator),
+            ('triggered', self.triggered_dataloader, self.triggered_evaluator)
+        ):
             for idx, data_batch in enumerate(dataloader):
-                self._run_pass_iter(idx, data_batch, evaluator)
-            pass_metrics = evaluator.evaluate(len(dataloader.dataset))
-            metrics.update({
-                f'{name}/{key}': value
-                for key, value in pass_metrics.items()
-            })
+                self.before_iter(idx, data_batch)
+                outputs = self.model_step(data_batch)
+                evaluator.process(data_samples=outputs, data_batch=data_batch)
+                self.after_iter(idx, data_batch, outputs)
+            metrics.update(
+                self.prefixed(name,
+                              evaluator.evaluate(len(dataloader.dataset))))
         for alias, key in self.summary:
             if key in metrics:
                 metrics[alias] = metrics[key]
-        self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
-        self.runner.call_hook(f'after_{stage}')
         return metrics
-
-    @torch.no_grad()
-    def _run_pass_iter(self, idx: int, data_batch: dict,
-                       evaluator: Evaluator) -> None:
-        stage = self.stage
-        self.runner.call_hook(
-            f'before_{stage}_iter', batch_idx=idx, data_batch=data_batch)
-        with autocast(enabled=self.fp16):
-            outputs = getattr(self.runner.model, f'{stage}_step')(data_batch)
-        evaluator.process(data_samples=outputs, data_batch=data_batch)
-        self.runner.call_hook(
-            f'after_{stage}_iter',
-            batch_idx=idx,
-            data_batch=data_batch,
-            outputs=outputs)
 
 
 @LOOPS.register_module()

@@ -6,10 +6,10 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.registry import LOOPS
 from mmengine.runner import TestLoop, ValLoop
-from mmengine.runner.amp import autocast
 from torch.utils.data import DataLoader
 
-from ...attacks.base_seg_attack import BaseSegAttack, build_attack
+from mmbackdoor.attacks import BaseSegAttack, build_attack
+from .multi_pass_loop import MultiPassLoopMixin
 
 #: Pass names the loop uses itself.
 RESERVED_NAMES = ('clean', 'worst')
@@ -59,11 +59,9 @@ def pixel_accuracy(sample, ignore_index: int) -> float:
     return ((pred == label) & valid).sum().item() / max(valid.sum().item(), 1)
 
 
-class _RobustnessLoopMixin:
+class _RobustnessLoopMixin(MultiPassLoopMixin):
     """One sweep over the data: per batch the clean pass, every attack and
     the per-image worst case; see :class:`RobustnessTestLoop`."""
-
-    stage: str  # 'val' or 'test'
 
     def __init__(self,
                  runner,
@@ -90,7 +88,7 @@ class _RobustnessLoopMixin:
         self._seconds = dict.fromkeys(self.attacks, 0.0)
         self._images = 0
 
-    def run(self) -> dict:
+    def run_passes(self) -> dict:
         """Evaluate clean, under each attack and in the per-image worst case.
 
         Returns:
@@ -98,10 +96,6 @@ class _RobustnessLoopMixin:
             ``worst/``, plus ``<attack>/steps`` and
             ``<attack>/seconds_per_image`` (attack time on this rank).
         """
-        stage = self.stage
-        self.runner.call_hook(f'before_{stage}')
-        self.runner.call_hook(f'before_{stage}_epoch')
-        self.runner.model.eval()
         self._seconds = dict.fromkeys(self.attacks, 0.0)
         self._images = 0
         for idx, data_batch in enumerate(self.dataloader):
@@ -109,37 +103,27 @@ class _RobustnessLoopMixin:
         metrics = {}
         size = len(self.dataloader.dataset)
         for name, evaluator in self.evaluators.items():
-            metrics.update({
-                f'{name}/{key}': value
-                for key, value in evaluator.evaluate(size).items()
-            })
+            metrics.update(self.prefixed(name, evaluator.evaluate(size)))
         for name, attack in self.attacks.items():
             metrics[f'{name}/steps'] = attack.steps
             metrics[f'{name}/seconds_per_image'] = \
                 self._seconds[name] / max(self._images, 1)
-        self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
-        self.runner.call_hook(f'after_{stage}')
         return metrics
 
     @torch.no_grad()
     def run_iter(self, idx: int, data_batch: dict) -> None:
         """Clean pass (seen by the iteration hooks), then every attack."""
-        stage = self.stage
-        model = self.runner.model
-        step = getattr(model, f'{stage}_step')
-        self.runner.call_hook(
-            f'before_{stage}_iter', batch_idx=idx, data_batch=data_batch)
-        with autocast(enabled=self.fp16):
-            outputs = step(data_batch)
+        self.before_iter(idx, data_batch)
+        outputs = self.model_step(data_batch)
         self.evaluators['clean'].process(
             data_samples=outputs, data_batch=data_batch)
         worst = [None] * len(outputs)
         worst_acc = [float('inf')] * len(outputs)
         for name, attack in self.attacks.items():
-            result = attack.run(model, data_batch)
+            result = attack.run(self.runner.model, data_batch)
             self._seconds[name] += result.seconds
-            with autocast(enabled=self.fp16):
-                adv_outputs = step(dict(data_batch, inputs=result.inputs))
+            adv_outputs = self.model_step(
+                dict(data_batch, inputs=result.inputs))
             self.evaluators[name].process(
                 data_samples=adv_outputs, data_batch=data_batch)
             for i, sample in enumerate(adv_outputs):
@@ -150,11 +134,7 @@ class _RobustnessLoopMixin:
             self.evaluators['worst'].process(
                 data_samples=worst, data_batch=data_batch)
         self._images += len(outputs)
-        self.runner.call_hook(
-            f'after_{stage}_iter',
-            batch_idx=idx,
-            data_batch=data_batch,
-            outputs=outputs)
+        self.after_iter(idx, data_batch, outputs)
 
 
 @LOOPS.register_module()

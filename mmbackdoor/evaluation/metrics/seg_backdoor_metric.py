@@ -59,8 +59,14 @@ class SegBackdoorMetric(IoUMetric):
         target_map (str, optional): Target label map file (image-level, as
             in ``ImageLevelPoison``); exclusive with ``target_class``.
         ignore_index (int): Ignored label. Defaults to 255.
-        **kwargs: Other ``IoUMetric`` arguments (``iou_metrics``,
-            ``nan_to_num``, ``collect_device``, ``prefix``, ...).
+        **kwargs: The other ``IoUMetric`` arguments this metric honours:
+            ``iou_metrics``, ``nan_to_num``, ``beta``, ``collect_device``,
+            ``prefix``. ``output_dir`` and ``format_only`` (writing
+            prediction files for a test server instead of scoring) are
+            rejected with a ``ValueError``: backdoor metrics need the ground
+            truth, and a backdoor loop's clean and triggered passes would
+            write into one folder. Any other key is a ``TypeError``
+            (``IoUMetric`` would swallow it silently).
 
     Examples:
         >>> test_evaluator = dict(type='SegBackdoorMetric',
@@ -78,6 +84,7 @@ class SegBackdoorMetric(IoUMetric):
                  target_map: Optional[str] = None,
                  ignore_index: int = 255,
                  **kwargs) -> None:
+        self._check_iou_kwargs(kwargs)
         super().__init__(ignore_index=ignore_index, **kwargs)
         if attack not in self.ATTACKS:
             raise ValueError(f'attack must be one of {self.ATTACKS}, got '
@@ -112,6 +119,38 @@ class SegBackdoorMetric(IoUMetric):
         #: this metric's predictions got right (``np.packbits``).
         self.recognised: Dict[str, Tuple[np.ndarray, int]] = {}
         self.clean_pass: Optional['SegBackdoorMetric'] = None
+
+    #: ``IoUMetric`` arguments passed through (and honoured).
+    IOU_KWARGS = ('iou_metrics', 'nan_to_num', 'beta', 'collect_device',
+                  'prefix')
+    #: ``IoUMetric`` arguments rejected: key -> what to use instead.
+    REJECTED_KWARGS = {
+        'output_dir':
+        "to write predicted label maps, use mmseg's "
+        'IoUMetric(output_dir=..., format_only=True) in a separate test '
+        "run; to look at predictions, mmseg's SegVisualizationHook "
+        "(default_hooks.visualization, draw=True)",
+        'format_only':
+        'format_only scores nothing; use mmseg\'s IoUMetric(format_only=True, '
+        'output_dir=...) in a separate test run on the unlabelled test set',
+    }
+
+    @classmethod
+    def _check_iou_kwargs(cls, kwargs: dict) -> None:
+        """Reject the ``IoUMetric`` arguments this metric would ignore."""
+        for key, instead in cls.REJECTED_KWARGS.items():
+            if kwargs.get(key) not in (None, False):
+                raise ValueError(
+                    f'SegBackdoorMetric does not support {key}='
+                    f'{kwargs[key]!r} (backdoor metrics need the ground '
+                    f'truth and are not written to files); {instead}')
+        unknown = sorted(set(kwargs) - set(cls.IOU_KWARGS) -
+                         set(cls.REJECTED_KWARGS))
+        if unknown:
+            raise TypeError(
+                f'SegBackdoorMetric got unexpected argument(s) {unknown}; '
+                "allowed: 'attack', 'victim_classes', 'target_class', "
+                f"'target_map', 'ignore_index' and {list(cls.IOU_KWARGS)}")
 
     def link_clean_pass(self, clean_pass: 'SegBackdoorMetric') -> None:
         """Report ``ASR_recognised`` against the victim pixels that
