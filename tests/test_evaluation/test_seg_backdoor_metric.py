@@ -103,6 +103,37 @@ def test_bad_arguments(kwargs, match):
         SegBackdoorMetric(**kwargs)
 
 
+FINE = dict(type='SegBackdoorMetric', attack='fine_grained',
+            victim_classes=['person'], target_class='road')
+
+
+@pytest.mark.parametrize('key, value, instead', [
+    ('output_dir', 'work_dirs/preds', 'IoUMetric'),
+    ('format_only', True, 'IoUMetric'),
+])
+def test_iou_file_output_is_rejected_at_build_time(tmp_path, key, value,
+                                                   instead):
+    if key == 'output_dir':
+        value = str(tmp_path / value)
+    with pytest.raises(ValueError, match=f'{key}=.*{instead}'):
+        METRICS.build(dict(FINE, **{key: value}))
+    assert not (tmp_path / 'work_dirs').exists(), 'nothing may be created'
+
+
+def test_honoured_iou_arguments_and_no_op_defaults_pass():
+    metric = METRICS.build(
+        dict(FINE, iou_metrics=['mIoU', 'mDice'], nan_to_num=0, beta=1,
+             collect_device='cpu', prefix='seg', output_dir=None,
+             format_only=False))
+    metrics = evaluate(metric, [(GT, PRED)])
+    assert 'seg/mDice' in metrics and 'seg/ASR' in metrics
+
+
+def test_unknown_argument_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match="'iou_metric'.*allowed"):
+        METRICS.build(dict(FINE, iou_metric=['mIoU']))
+
+
 def test_classes_are_checked_against_the_dataset():
     metric = SegBackdoorMetric(
         attack='fine_grained', victim_classes=['tree'], target_class='road')

@@ -76,6 +76,38 @@ class SegBackdoorMetric(IoUMetric):
 
     ATTACKS = ('fine_grained', 'image_level')
 
+    #: ``IoUMetric`` arguments passed through (and honoured).
+    IOU_KWARGS = ('iou_metrics', 'nan_to_num', 'beta', 'collect_device',
+                  'prefix')
+    #: ``IoUMetric`` arguments rejected: key -> what to use instead.
+    REJECTED_KWARGS = {
+        'output_dir':
+        "to write predicted label maps, use mmseg's "
+        'IoUMetric(output_dir=..., format_only=True) in a separate test '
+        "run; to look at predictions, mmseg's SegVisualizationHook "
+        "(default_hooks.visualization, draw=True)",
+        'format_only':
+        'format_only scores nothing; use mmseg\'s IoUMetric(format_only=True, '
+        'output_dir=...) in a separate test run on the unlabelled test set',
+    }
+
+    @classmethod
+    def _check_iou_kwargs(cls, kwargs: dict) -> None:
+        """Reject the ``IoUMetric`` arguments this metric would ignore."""
+        for key, instead in cls.REJECTED_KWARGS.items():
+            if kwargs.get(key) not in (None, False):
+                raise ValueError(
+                    f'SegBackdoorMetric does not support {key}='
+                    f'{kwargs[key]!r} (backdoor metrics need the ground '
+                    f'truth and are not written to files); {instead}')
+        unknown = sorted(set(kwargs) - set(cls.IOU_KWARGS) -
+                         set(cls.REJECTED_KWARGS))
+        if unknown:
+            raise TypeError(
+                f'SegBackdoorMetric got unexpected argument(s) {unknown}; '
+                "allowed: 'attack', 'victim_classes', 'target_class', "
+                f"'target_map', 'ignore_index' and {list(cls.IOU_KWARGS)}")
+
     def __init__(self,
                  attack: str,
                  victim_classes: Optional[Union[ClassRef,
@@ -119,38 +151,6 @@ class SegBackdoorMetric(IoUMetric):
         #: this metric's predictions got right (``np.packbits``).
         self.recognised: Dict[str, Tuple[np.ndarray, int]] = {}
         self.clean_pass: Optional['SegBackdoorMetric'] = None
-
-    #: ``IoUMetric`` arguments passed through (and honoured).
-    IOU_KWARGS = ('iou_metrics', 'nan_to_num', 'beta', 'collect_device',
-                  'prefix')
-    #: ``IoUMetric`` arguments rejected: key -> what to use instead.
-    REJECTED_KWARGS = {
-        'output_dir':
-        "to write predicted label maps, use mmseg's "
-        'IoUMetric(output_dir=..., format_only=True) in a separate test '
-        "run; to look at predictions, mmseg's SegVisualizationHook "
-        "(default_hooks.visualization, draw=True)",
-        'format_only':
-        'format_only scores nothing; use mmseg\'s IoUMetric(format_only=True, '
-        'output_dir=...) in a separate test run on the unlabelled test set',
-    }
-
-    @classmethod
-    def _check_iou_kwargs(cls, kwargs: dict) -> None:
-        """Reject the ``IoUMetric`` arguments this metric would ignore."""
-        for key, instead in cls.REJECTED_KWARGS.items():
-            if kwargs.get(key) not in (None, False):
-                raise ValueError(
-                    f'SegBackdoorMetric does not support {key}='
-                    f'{kwargs[key]!r} (backdoor metrics need the ground '
-                    f'truth and are not written to files); {instead}')
-        unknown = sorted(set(kwargs) - set(cls.IOU_KWARGS) -
-                         set(cls.REJECTED_KWARGS))
-        if unknown:
-            raise TypeError(
-                f'SegBackdoorMetric got unexpected argument(s) {unknown}; '
-                "allowed: 'attack', 'victim_classes', 'target_class', "
-                f"'target_map', 'ignore_index' and {list(cls.IOU_KWARGS)}")
 
     def link_clean_pass(self, clean_pass: 'SegBackdoorMetric') -> None:
         """Report ``ASR_recognised`` against the victim pixels that
