@@ -2,7 +2,6 @@
 fine-grained and image-level config trains a few iterations through a real
 Runner on real data and tests with its own loop and metrics."""
 import os.path as osp
-import uuid
 
 import pytest
 import torch
@@ -10,6 +9,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmbackdoor  # noqa: F401
+from mmbackdoor.testing.seg import tiny_seg_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEGFORMER = 'segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py'
@@ -21,25 +21,9 @@ CONFIGS = [
 
 
 def small(cfg: Config, root: str, work_dir: str, iters: int = 3) -> Config:
-    """``cfg`` on the session's small embedded dataset (32 px), ``iters``
-    iterations of batch 4, no dataloader workers."""
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[key]
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        dataset = loader.dataset
-        while 'dataset' in dataset:
-            dataset = dataset.dataset
-        dataset.data_root = root
-        dataset.generate = False
-    cfg.train_dataloader.batch_size = 4
-    cfg.model.data_preprocessor.size = (32, 32)
-    cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = iters
-    cfg.param_scheduler[0].total_steps = iters
-    cfg.default_hooks.checkpoint.interval = iters
-    cfg.work_dir = work_dir
-    cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
-    return cfg
+    """``cfg`` on the session's small embedded dataset, ``iters``
+    iterations."""
+    return tiny_seg_config(cfg, root, work_dir, iters)
 
 
 def test_segformer_is_a_global_context_model_of_mmseg_parts():

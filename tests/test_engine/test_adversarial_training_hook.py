@@ -5,7 +5,6 @@ import hashlib
 import os
 import os.path as osp
 import socket
-import uuid
 
 import pytest
 import torch
@@ -19,6 +18,7 @@ import mmbackdoor  # noqa: F401
 import mmbackdoor.engine.hooks  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401
 from mmbackdoor.engine.hooks import AdversarialTrainingHook
+from mmbackdoor.testing.seg import tiny_seg_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(
@@ -29,25 +29,16 @@ EPS = 8
 
 def make_cfg(seg_root, work_dir, max_iters=1, **hook_args):
     """The shipped EroSeg-AT embedded config, shrunk for a unit test."""
-    cfg = Config.fromfile(CONFIG)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[key]
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        loader.dataset.data_root = seg_root
-        loader.dataset.generate = False
-    cfg.train_dataloader.batch_size = 4
-    cfg.model.data_preprocessor.size = (32, 32)
-    cfg.train_cfg.max_iters = max_iters
-    cfg.train_cfg.val_interval = max_iters + 1
-    cfg.param_scheduler[0].total_steps = max_iters + 1
-    cfg.default_hooks.checkpoint.interval = max_iters
+    cfg = tiny_seg_config(
+        Config.fromfile(CONFIG),
+        seg_root,
+        work_dir,
+        max_iters,
+        val_interval=max_iters + 1)
     cfg.default_hooks.logger.interval = 1
     if hook_args.get('mode', 'clean_adv') != 'clean_adv':
         cfg.custom_hooks[0].pop('adv_weight')
     cfg.custom_hooks[0].update(hook_args)
-    cfg.work_dir = work_dir
-    cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
     return cfg
 
 

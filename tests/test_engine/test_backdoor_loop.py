@@ -5,7 +5,6 @@ import copy
 import os
 import os.path as osp
 import socket
-import uuid
 
 import pytest
 import torch
@@ -20,6 +19,7 @@ import mmbackdoor.engine.runner  # noqa: F401
 import mmbackdoor.evaluation.metrics.seg_backdoor_metric  # noqa: F401
 import mmbackdoor.poisoning  # noqa: F401
 from mmbackdoor.engine.runner import insert_trigger
+from mmbackdoor.testing.seg import tiny_seg_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'backdoor_seg',
@@ -28,25 +28,8 @@ CONFIG = osp.join(REPO, 'configs', 'backdoor_seg',
 
 def make_cfg(embedded_seg_root, work_dir, max_iters=2):
     """The shipped fine-grained embedded config, shrunk for a unit test."""
-    cfg = Config.fromfile(CONFIG)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[key]
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        dataset = loader.dataset
-        while 'dataset' in dataset:
-            dataset = dataset.dataset
-        dataset.data_root = embedded_seg_root
-        dataset.generate = False
-    cfg.train_dataloader.batch_size = 4
-    cfg.model.data_preprocessor.size = (32, 32)
-    cfg.train_cfg.max_iters = max_iters
-    cfg.train_cfg.val_interval = max_iters
-    cfg.param_scheduler[0].total_steps = max_iters
-    cfg.default_hooks.checkpoint.interval = max_iters
-    cfg.work_dir = work_dir
-    cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
-    return cfg
+    return tiny_seg_config(
+        Config.fromfile(CONFIG), embedded_seg_root, work_dir, max_iters)
 
 
 class RecordingHook(Hook):

@@ -6,7 +6,6 @@ import os.path as osp
 import socket
 import subprocess
 import sys
-import uuid
 
 import pytest
 import torch
@@ -18,6 +17,7 @@ from mmengine.runner import Runner
 import mmbackdoor  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401
 from mmbackdoor.engine.runner.robustness_loops import named_attacks
+from mmbackdoor.testing.seg import tiny_seg_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SITE = osp.dirname(osp.dirname(torch.__file__))
@@ -28,19 +28,11 @@ ATTACKS = ['PGD', 'SegPGD', 'CosPGD', 'EroSeg']
 
 def make_cfg(seg_root, work_dir, steps=2):
     """The shipped robustness config, shrunk for a unit test."""
-    cfg = Config.fromfile(CONFIG)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[key]
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        loader.dataset.data_root = seg_root
-        loader.dataset.generate = False
+    cfg = tiny_seg_config(
+        Config.fromfile(CONFIG), seg_root, work_dir, iters=None)
     cfg.test_dataloader.batch_size = 4
-    cfg.model.data_preprocessor.size = (32, 32)
     for attack in cfg.test_cfg.attacks:
         attack.steps = steps
-    cfg.work_dir = work_dir
-    cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
     return cfg
 
 
