@@ -1,4 +1,5 @@
 """``tools/demo.py`` runs its stages end to end and writes the report."""
+import ast
 import json
 import os
 import subprocess
@@ -111,40 +112,55 @@ def test_demo_failing_stage_stops_the_run_and_names_its_log(tmp_path):
 
 
 def test_every_stage_module_is_scheduled_and_declares_its_contract():
-    """Each ``tools/demo_stages`` module is a stage of ``STAGE_ORDER`` with
-    ``NAME``, earlier ``REQUIRES`` and a positive ``COST``."""
+    """Each ``tools/demo_stages`` module not starting with ``_`` (shared
+    helpers) is a stage of ``STAGE_ORDER`` with ``NAME``, earlier
+    ``REQUIRES`` and a positive ``COST``; no module imports a stage."""
     sys.path.insert(0, os.path.join(REPO, 'tools'))
     try:
         import demo
+        import demo_scheduler
     finally:
         sys.path.pop(0)
-    modules = sorted(
-        f[:-3] for f in os.listdir(os.path.join(REPO, 'tools', 'demo_stages'))
-        if f.endswith('.py') and f != '__init__.py')
+    folder = os.path.join(REPO, 'tools', 'demo_stages')
+    files = [f for f in os.listdir(folder) if f.endswith('.py')]
+    modules = sorted(f[:-3] for f in files if not f.startswith('_'))
     assert sorted(demo.STAGE_ORDER) == modules
     for i, name in enumerate(demo.STAGE_ORDER):
-        stage = demo.load_stage(name)
+        stage = demo_scheduler.load_stage(name)
         assert stage.NAME == name and stage.COST > 0
         assert set(stage.REQUIRES) <= set(demo.STAGE_ORDER[:i])
-    assert demo.resolve(['seg_backdoor']) == [
+    for file in files:
+        with open(os.path.join(folder, file)) as f:
+            tree = ast.parse(f.read())
+        imported = {
+            node.module for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        } | {
+            alias.name for node in ast.walk(tree)
+            if isinstance(node, ast.Import) for alias in node.names
+        }
+        assert not {f'demo_stages.{m}' for m in modules} & imported, file
+    assert demo_scheduler.resolve(['seg_backdoor'], demo.STAGE_ORDER) == [
         'seg_clean', 'seg_fine_grained', 'seg_image_level',
         'seg_control_clean', 'seg_control_fine_grained', 'seg_backdoor'
     ]
-    assert demo.resolve(['robust']) == ['seg_control_clean', 'robust']
+    assert demo_scheduler.resolve(['robust'], demo.STAGE_ORDER) == [
+        'seg_control_clean', 'robust'
+    ]
 
 
 def test_progress_markers_come_from_the_stage_logs(tmp_path):
     sys.path.insert(0, os.path.join(REPO, 'tools'))
     try:
-        import demo
+        import demo_scheduler
     finally:
         sys.path.pop(0)
     log = tmp_path / 'stage.log'
-    assert demo.latest_progress(str(log)) is None
+    assert demo_scheduler.latest_progress(str(log)) is None
     log.write_text('x - Iter(train) [  50/1000]  lr: 1\n'
                    'x - Epoch(train)  [7][20/50]  lr: 1\n'
                    'x - trigger step 300/1500: last 100 steps sent 4 %\n'
                    'x - no marker here\n')
-    assert demo.latest_progress(str(log)) == 'trigger step 300/1500'
+    assert demo_scheduler.latest_progress(str(log)) == 'trigger step 300/1500'
     log.write_text('x - Iter(train) [  50/1000]  lr: 1\n')
-    assert demo.latest_progress(str(log)) == 'Iter(train) [ 50/1000]'
+    assert demo_scheduler.latest_progress(str(log)) == 'Iter(train) [ 50/1000]'

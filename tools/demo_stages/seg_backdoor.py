@@ -21,7 +21,8 @@ from demo_stages._seg_common import POISONED, RATE
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
                              load_test_samples, predict)
 from mmbackdoor.engine.runner import insert_trigger
-from mmbackdoor.visualization.seg_backdoor_grid import label_row, titled_grid
+from mmbackdoor.visualization.seg_backdoor_grid import titled_grid
+from mmbackdoor.visualization.seg_labels import label_row
 
 NAME = 'seg_backdoor'
 REQUIRES = [
