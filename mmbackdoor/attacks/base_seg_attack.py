@@ -21,20 +21,26 @@ def check_number(owner: str,
                  inclusive: bool = True,
                  high: Optional[float] = None,
                  integer: bool = False) -> None:
-    """Raise a ``ValueError`` naming ``owner.name`` and the allowed range
-    unless ``value`` is a real (or integral) number in it."""
+    """Check that ``value`` is a real (or integral) number in the allowed
+    range, naming ``owner``, ``name`` and the range otherwise.
+
+    Raises:
+        TypeError: If ``value`` is not a number (an integer if
+            ``integer``); ``bool`` is not one.
+        ValueError: If it is one, but out of range.
+    """
     kind = int if integer else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool)
-    if ok:
-        ok = value >= low if inclusive else value > low
-        ok = ok and (high is None or value <= high)
-    if not ok:
-        bound = f'>= {low}' if inclusive else f'> {low}'
-        if high is not None:
-            bound += f' and <= {high}'
-        kind_name = 'an integer' if integer else 'a number'
-        raise ValueError(f'{owner}: {name} must be {kind_name} {bound}, '
-                         f'got {value!r}')
+    bound = f'>= {low}' if inclusive else f'> {low}'
+    if high is not None:
+        bound += f' and <= {high}'
+    kind_name = 'an integer' if integer else 'a number'
+    message = (f'{owner}: {name} must be {kind_name} {bound}, '
+               f'got {value!r}')
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f'{message} ({type(value).__name__})')
+    ok = value >= low if inclusive else value > low
+    if not (ok and (high is None or value <= high)):
+        raise ValueError(message)
 
 
 @dataclass
@@ -108,8 +114,8 @@ class BaseSegAttack:
             check_number(owner, 'target_class', target_class, 0, integer=True)
         check_number(owner, 'ignore_index', ignore_index, 0, integer=True)
         if not isinstance(random_start, bool):
-            raise ValueError(f'{owner}: random_start must be True or False, '
-                             f'got {random_start!r}')
+            raise TypeError(f'{owner}: random_start must be True or False, '
+                            f'got {random_start!r}')
         self.eps = float(eps)
         self.alpha = float(alpha)
         self.steps = steps
@@ -324,9 +330,12 @@ def _unpack(data_batch: dict) -> Tuple[List[Tensor], list]:
         raise ValueError(f'data_batch has {len(inputs)} inputs and '
                          f'{len(samples)} data_samples; need as many, >= 1')
     for i, (x, sample) in enumerate(zip(inputs, samples)):
-        if not isinstance(x, Tensor) or x.dim() != 3:
+        if not isinstance(x, Tensor):
+            raise TypeError(f'data_batch["inputs"][{i}] must be a CHW '
+                            f'tensor, got {type(x).__name__}')
+        if x.dim() != 3:
             raise ValueError(f'data_batch["inputs"][{i}] must be a CHW '
-                             f'tensor, got {getattr(x, "shape", type(x))}')
+                             f'tensor, got shape {tuple(x.shape)}')
         if 'gt_sem_seg' not in sample:
             raise ValueError(f'data_batch["data_samples"][{i}] has no '
                              'gt_sem_seg; attacks need labels')
@@ -343,13 +352,22 @@ def _step_stats(loss: Tensor, logits: Tensor, labels: Tensor, valid: Tensor,
 
 
 def build_attack(cfg: Union[dict, BaseSegAttack]) -> BaseSegAttack:
-    """Build an attack from a config dict (or pass an instance through),
-    naming the registered attacks if ``type`` is unknown."""
+    """Build an attack from a config dict (or pass an instance through).
+
+    Raises:
+        TypeError: If ``cfg`` is neither a dict nor an attack.
+        ValueError: If the dict has no ``type``.
+        KeyError: If ``type`` is not a registered attack (as mmengine's
+            registries do), naming the registered ones.
+    """
     if isinstance(cfg, BaseSegAttack):
         return cfg
-    if not isinstance(cfg, dict) or 'type' not in cfg:
+    if not isinstance(cfg, dict):
         raise TypeError(f'attack must be a dict with a "type" key or an '
                         f'attack instance, got {cfg!r}')
+    if 'type' not in cfg:
+        raise ValueError(f'attack must be a dict with a "type" key (one of '
+                         f'{sorted(ATTACKS.module_dict)}), got {cfg!r}')
     name = cfg['type']
     if isinstance(name, str) and name.split('.')[-1] not in \
             ATTACKS.module_dict:

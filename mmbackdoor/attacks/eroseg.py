@@ -85,13 +85,13 @@ class EroSeg(BaseSegAttack):
         check_number('EroSeg', 'lam', lam, 0, high=1)
         if isinstance(background_classes, (str, bytes)) or not isinstance(
                 background_classes, Sequence):
-            raise ValueError('EroSeg: background_classes must be a list of '
-                             f'class indices, got {background_classes!r}')
+            raise TypeError('EroSeg: background_classes must be a list of '
+                            f'class indices, got {background_classes!r}')
         for cls in background_classes:
             check_number('EroSeg', 'background_classes[...]', cls, 0,
                          integer=True)
         if not isinstance(reentry, bool):
-            raise ValueError(
+            raise TypeError(
                 f'EroSeg: reentry must be True or False, got {reentry!r}')
         self.tau0 = float(tau0)
         self.beta = float(beta)

@@ -5,7 +5,7 @@ import numpy as np
 
 from mmbackdoor.registry import TRIGGERS
 from .region_trigger import (RegionTrigger, check_channel_order_arg,
-                             load_pattern_image)
+                             check_choice_arg, load_pattern_image)
 
 
 @TRIGGERS.register_module()
@@ -38,9 +38,7 @@ class BlendTrigger(RegionTrigger):
                  seed: int = 0,
                  channel_order: str = 'bgr') -> None:
         super().__init__(alpha)
-        if pattern not in self.PATTERNS:
-            raise ValueError(f'pattern must be one of {self.PATTERNS}, '
-                             f'got {pattern!r}')
+        check_choice_arg(pattern, 'pattern', self.PATTERNS)
         check_channel_order_arg(channel_order)
         if pattern == 'image':
             self._image = load_pattern_image(

@@ -4,8 +4,8 @@ from typing import Hashable, Optional, Sequence, Tuple
 import numpy as np
 
 from mmbackdoor.registry import TRIGGERS
-from .region_trigger import (RegionTrigger, Size, Value, check_size_arg,
-                             check_value_arg, resolve_size)
+from .region_trigger import (RegionTrigger, Size, Value, check_choice_arg,
+                             check_size_arg, check_value_arg, resolve_size)
 
 
 @TRIGGERS.register_module()
@@ -47,9 +47,7 @@ class LineTrigger(RegionTrigger):
                  position: str = 'top') -> None:
         super().__init__(alpha)
         check_size_arg(height, 'height')
-        if position not in self.POSITIONS:
-            raise ValueError(f'position must be one of {self.POSITIONS}, '
-                             f'got {position!r}')
+        check_choice_arg(position, 'position', self.POSITIONS)
         self.height = height
         self.value = value
         self._value = check_value_arg(value)

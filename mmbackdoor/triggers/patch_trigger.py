@@ -1,5 +1,4 @@
 """A square (or rectangular) patch trigger."""
-from numbers import Integral
 from typing import Hashable, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -7,8 +6,9 @@ import numpy as np
 from mmbackdoor.poisoning.selection import sample_rng
 from mmbackdoor.registry import TRIGGERS
 from .region_trigger import (RegionTrigger, Size, Value,
-                             check_channel_order_arg, check_size_arg,
-                             check_value_arg, load_pattern_image, resolve_size)
+                             check_channel_order_arg, check_choice_arg,
+                             check_int_arg, check_size_arg, check_value_arg,
+                             load_pattern_image, resolve_size)
 
 
 @TRIGGERS.register_module()
@@ -68,16 +68,10 @@ class PatchTrigger(RegionTrigger):
             raise ValueError(f'size must be one size or (h, w), got {size!r}')
         for s in sizes:
             check_size_arg(s, 'size')
-        if location not in self.LOCATIONS:
-            raise ValueError(f'location must be one of {self.LOCATIONS}, '
-                             f'got {location!r}')
-        if pattern not in self.PATTERNS:
-            raise ValueError(f'pattern must be one of {self.PATTERNS}, '
-                             f'got {pattern!r}')
-        if not isinstance(cell, Integral) or cell < 1:
-            raise ValueError(f'cell must be an int >= 1, got {cell!r}')
-        if not isinstance(margin, Integral) or margin < 0:
-            raise ValueError(f'margin must be an int >= 0, got {margin!r}')
+        check_choice_arg(location, 'location', self.LOCATIONS)
+        check_choice_arg(pattern, 'pattern', self.PATTERNS)
+        check_int_arg(cell, 'cell', 1)
+        check_int_arg(margin, 'margin', 0)
         check_channel_order_arg(channel_order)
         if pattern == 'image':
             self._image = load_pattern_image(

@@ -46,13 +46,44 @@ def check_size_arg(size: Size, name: str) -> None:
                          f'(0, 1], got {size}')
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def check_choice_arg(value: str, name: str, choices: Sequence[str]) -> str:
+    """Validate a string argument that takes one of ``choices``."""
+    if not isinstance(value, str):
+        raise TypeError(f'{name} must be a str, one of {tuple(choices)}, '
+                        f'got {value!r}')
+    if value not in choices:
+        raise ValueError(f'{name} must be one of {tuple(choices)}, '
+                         f'got {value!r}')
+    return value
+
+
+def check_int_arg(value: int, name: str, low: int) -> int:
+    """Validate an integer argument ``>= low``."""
+    if not isinstance(value, Integral) or isinstance(value, bool):
+        raise TypeError(f'{name} must be an int >= {low}, got {value!r}')
+    if value < low:
+        raise ValueError(f'{name} must be an int >= {low}, got {value!r}')
+    return int(value)
+
+
 def check_value_arg(value: Value, name: str = 'value') -> np.ndarray:
     """Validate a :data:`Value` argument; return it as float32 array."""
+    items = value.tolist() if isinstance(value, np.ndarray) else value
+    if not _is_number(items):
+        if not isinstance(items, (list, tuple)) or not all(
+                _is_number(v) for v in items):
+            raise TypeError(f'{name} must be a number or a sequence of '
+                            f'per-channel numbers in [0, 255], got {value!r}')
+        if not items:
+            raise ValueError(f'{name} must be a number or a non-empty '
+                             f'sequence of per-channel numbers, got '
+                             f'{value!r}')
     arr = np.asarray(value, dtype=np.float32)
-    if arr.ndim > 1 or arr.size == 0:
-        raise ValueError(f'{name} must be a number or a sequence of '
-                         f'per-channel numbers, got {value!r}')
-    if np.any(arr < 0) or np.any(arr > 255):
+    if not np.all((arr >= 0) & (arr <= 255)):  # NaN is out of range too
         raise ValueError(f'{name} must lie in [0, 255], got {value!r}')
     return arr
 
@@ -68,13 +99,7 @@ def check_alpha_arg(alpha: float) -> float:
 
 def check_channel_order_arg(channel_order: str) -> str:
     """Validate ``channel_order`` (one of :data:`CHANNEL_ORDERS`)."""
-    if not isinstance(channel_order, str):
-        raise TypeError(f'channel_order must be a str, one of '
-                        f'{CHANNEL_ORDERS}, got {channel_order!r}')
-    if channel_order not in CHANNEL_ORDERS:
-        raise ValueError(f'channel_order must be one of {CHANNEL_ORDERS}, '
-                         f'got {channel_order!r}')
-    return channel_order
+    return check_choice_arg(channel_order, 'channel_order', CHANNEL_ORDERS)
 
 
 def load_pattern_image(path: str,
@@ -83,7 +108,10 @@ def load_pattern_image(path: str,
     """Read a trigger image (``uint8``, ``H x W x 3`` in ``channel_order``,
     the order of the images it will be stamped on) or fail naming the
     argument."""
-    if not isinstance(path, str) or not path:
+    if not isinstance(path, str):
+        raise TypeError(f'{name} must be the path (str) of an image file, '
+                        f'got {path!r}')
+    if not path:
         raise ValueError(f'{name} must be the path of an image file, '
                          f'got {path!r}')
     try:

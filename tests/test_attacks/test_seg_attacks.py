@@ -258,22 +258,44 @@ def test_repr_shows_every_argument():
         'background_classes=(0,), reentry=True)')
 
 
-@pytest.mark.parametrize('cfg, message', [
-    (dict(type='PGD', eps=-1), 'PGD: eps must be a number >= 0, got -1'),
-    (dict(type='SegPGD', steps=0), 'SegPGD: steps must be an integer >= 1'),
-    (dict(type='CosPGD', steps=2.5), 'steps must be an integer >= 1'),
-    (dict(type='PGD', alpha=0), 'alpha must be a number > 0'),
-    (dict(type='EroSeg', tau0=1.5), 'tau0 must be a number >= 0 and <= 1'),
-    (dict(type='EroSeg', lam=-0.1), 'lam must be a number >= 0 and <= 1'),
-    (dict(type='EroSeg', background_classes=[-1]),
+@pytest.mark.parametrize('cfg, error, message', [
+    # wrong values: ValueError
+    (dict(type='PGD', eps=-1), ValueError,
+     'PGD: eps must be a number >= 0, got -1'),
+    (dict(type='SegPGD', steps=0), ValueError,
+     'SegPGD: steps must be an integer >= 1'),
+    (dict(type='PGD', alpha=0), ValueError, 'alpha must be a number > 0'),
+    (dict(type='EroSeg', tau0=1.5), ValueError,
+     'tau0 must be a number >= 0 and <= 1'),
+    (dict(type='EroSeg', lam=-0.1), ValueError,
+     'lam must be a number >= 0 and <= 1'),
+    (dict(type='EroSeg', background_classes=[-1]), ValueError,
      r'background_classes\[...\] must be an integer >= 0'),
-    (dict(type='EroSeg', background_classes=0),
+    (dict(type='PGD', target_class=-1), ValueError,
+     'target_class must be an integer >= 0'),
+    # wrong types: TypeError
+    (dict(type='CosPGD', steps=2.5), TypeError,
+     r'steps must be an integer >= 1, got 2.5 \(float\)'),
+    (dict(type='PGD', eps='8'), TypeError, 'eps must be a number >= 0'),
+    (dict(type='PGD', steps=True), TypeError, 'steps must be an integer'),
+    (dict(type='EroSeg', background_classes=0), TypeError,
      'background_classes must be a list'),
-    (dict(type='PGD', random_start='yes'), 'random_start must be True'),
+    (dict(type='EroSeg', background_classes=[0.5]), TypeError,
+     r'background_classes\[...\] must be an integer >= 0'),
+    (dict(type='EroSeg', reentry=1), TypeError, 'reentry must be True'),
+    (dict(type='PGD', random_start='yes'), TypeError,
+     'random_start must be True'),
 ])
-def test_bad_arguments_fail_at_build_time(cfg, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments_fail_at_build_time(cfg, error, message):
+    with pytest.raises(error, match=message):
         build_attack(cfg)
+
+
+def test_build_attack_argument_kinds():
+    with pytest.raises(TypeError, match='attack must be a dict'):
+        build_attack('PGD')
+    with pytest.raises(ValueError, match=r'"type" key \(one of \[.*PGD'):
+        build_attack(dict(eps=8))
 
 
 def test_unknown_attack_names_the_registered_ones():
@@ -303,3 +325,11 @@ def test_bad_batches_and_models_fail_clearly(segmentor, batch):
     ]
     with pytest.raises(ValueError, match='has no gt_sem_seg'):
         attack(segmentor, dict(batch, data_samples=unlabelled))
+    with pytest.raises(TypeError, match=r'\["inputs"\]\[0\] must be a CHW '
+                       'tensor, got ndarray'):
+        attack(segmentor,
+               dict(batch, inputs=[x.numpy() for x in batch['inputs']]))
+    with pytest.raises(ValueError, match=r'\["inputs"\]\[0\] must be a CHW '
+                       r'tensor, got shape \(1, '):
+        attack(segmentor, dict(batch, inputs=[x[None]
+                                              for x in batch['inputs']]))

@@ -77,26 +77,62 @@ def test_image_patterns(tmp_path):
     assert patch[3, 3].tolist() == [100, 100, 100]
 
 
-@pytest.mark.parametrize('cfg, match', [
-    (dict(type='LineTrigger', height=0), 'height'),
-    (dict(type='LineTrigger', height=1.5), 'height'),
-    (dict(type='LineTrigger', alpha=0.0), 'alpha'),
-    (dict(type='LineTrigger', value=300), 'value'),
-    (dict(type='LineTrigger', position='left'), 'position'),
-    (dict(type='PatchTrigger', location='middle'), 'location'),
-    (dict(type='PatchTrigger', pattern='stripes'), 'pattern'),
-    (dict(type='PatchTrigger', size=(1, 2, 3)), 'size'),
-    (dict(type='PatchTrigger', pattern='solid',
-          pattern_file='x.png'), 'pattern_file'),
-    (dict(
-        type='BlendTrigger',
-        pattern='image',
-        pattern_file='/nonexistent/trigger.png'), 'pattern_file'),
+@pytest.mark.parametrize('cfg, error, match', [
+    # wrong values: ValueError, naming the key and the allowed values
+    (dict(type='LineTrigger', height=0), ValueError, 'height must be >= 1'),
+    (dict(type='LineTrigger', height=1.5), ValueError,
+     r'height as a fraction .* \(0, 1\]'),
+    (dict(type='LineTrigger', alpha=0.0), ValueError, r'alpha .*\(0, 1\]'),
+    (dict(type='LineTrigger', value=300), ValueError,
+     r'value must lie in \[0, 255\]'),
+    (dict(type='LineTrigger', value=float('nan')), ValueError, 'value'),
+    (dict(type='LineTrigger', value=()), ValueError, 'value must be'),
+    (dict(type='LineTrigger', position='left'), ValueError,
+     r"position must be one of \('top', 'bottom'\)"),
+    (dict(type='PatchTrigger', location='middle'), ValueError,
+     "location must be one of .*'top_left'"),
+    (dict(type='PatchTrigger', pattern='stripes'), ValueError,
+     "pattern must be one of .*'solid'"),
+    (dict(type='PatchTrigger', size=(1, 2, 3)), ValueError, 'size'),
+    (dict(type='PatchTrigger', cell=0), ValueError, 'cell must be an int >='),
+    (dict(type='PatchTrigger', margin=-1), ValueError,
+     'margin must be an int >= 0'),
+    (dict(type='PatchTrigger', pattern='solid', pattern_file='x.png'),
+     ValueError, 'pattern_file'),
+    (dict(type='PatchTrigger', pattern='image', pattern_file=''), ValueError,
+     'pattern_file'),
+    (dict(type='BlendTrigger', pattern='image',
+          pattern_file='/nonexistent/trigger.png'), FileNotFoundError,
+     'pattern_file'),
+    # wrong types: TypeError, naming the key and the allowed values
+    (dict(type='LineTrigger', height='8'), TypeError, 'height must be an int'),
+    (dict(type='LineTrigger', alpha='1'), TypeError, 'alpha must be a float'),
+    (dict(type='LineTrigger', value='black'), TypeError,
+     'value must be a number or a sequence'),
+    (dict(type='LineTrigger', value=None), TypeError, 'value'),
+    (dict(type='LineTrigger', value=[0, 'x', 0]), TypeError, 'value'),
+    (dict(type='LineTrigger', position=1), TypeError,
+     "position must be a str, one of \\('top', 'bottom'\\)"),
+    (dict(type='PatchTrigger', location=None), TypeError, 'location'),
+    (dict(type='PatchTrigger', pattern=0), TypeError, 'pattern'),
+    (dict(type='PatchTrigger', size='big'), TypeError, 'size'),
+    (dict(type='PatchTrigger', cell=2.0), TypeError, 'cell must be an int'),
+    (dict(type='PatchTrigger', margin=True), TypeError, 'margin'),
+    (dict(type='BlendTrigger', pattern='image', pattern_file=3), TypeError,
+     'pattern_file'),
+    (dict(type='BlendTrigger', pattern=None), TypeError, 'pattern'),
 ])
-def test_bad_arguments_name_the_key(cfg, match):
-    with pytest.raises((ValueError, TypeError, FileNotFoundError),
-                       match=match):
+def test_bad_arguments_name_the_key(cfg, error, match):
+    with pytest.raises(error, match=match):
         build_trigger(cfg)
+
+
+def test_values_as_numpy_are_accepted():
+    img = np.zeros((2, 2, 3), np.uint8)
+    out = LineTrigger(height=1, value=np.array([1, 2, 3]))(img)
+    assert out[0, 0].tolist() == [1, 2, 3]
+    assert LineTrigger(height=1, value=np.uint8(7))(img)[0, 0].tolist() == \
+        [7] * 3
 
 
 def test_trigger_larger_than_image_names_the_key():

@@ -67,6 +67,9 @@ class AdversarialTrainingHook(Hook):
                  attack: Union[dict, BaseSegAttack],
                  mode: str = 'clean_adv',
                  adv_weight: Optional[float] = None) -> None:
+        if not isinstance(mode, str):
+            raise TypeError(f'AdversarialTrainingHook: mode must be a str, '
+                            f'one of {list(self.MODES)}, got {mode!r}')
         if mode not in self.MODES:
             raise ValueError(f'AdversarialTrainingHook: mode must be one of '
                              f'{list(self.MODES)}, got {mode!r}')
