@@ -6,7 +6,7 @@ budget of ``--steps`` (a snapshot after k steps is the trigger of a k-step
 run). For each budget: the trigger's ASR on the clean model, the clean-label
 victim (enhancement + trigger) and the no-enhancement ablation; per class
 once: the random-patch ablation (its patch has no budget). Everything uses
-the demo's recipe (:mod:`mmbackdoor.poisoning.video_experiment`: 30 % of the
+the demo's recipe (:mod:`mmbackdoor.apis.video_backdoor`: 30 % of the
 target class, PGD eps 8 / 10 steps, 12 px patch, victim seed 1). Prints a
 table, writes JSON / Markdown and a figure (ASR vs steps). Results of
 finished runs are kept in ``--work-dir`` and reused.
@@ -36,14 +36,13 @@ from mmengine.runner import set_random_seed
 
 import mmbackdoor  # noqa: F401
 from mmbackdoor.apis import load_model
-from mmbackdoor.poisoning.clean_label import attack_dataset, random_trigger
-from mmbackdoor.poisoning.video_experiment import (PGD_STEPS, SEED,
-                                                   TRIGGER_BATCH,
-                                                   TRIGGER_SIZE, craft,
-                                                   optimise_trigger,
-                                                   store_trigger,
-                                                   train_victim,
-                                                   trigger_on_clean_model)
+from mmbackdoor.apis.clean_label import attack_dataset
+from mmbackdoor.apis.video_backdoor import (PGD_STEPS, SEED, TRIGGER_BATCH,
+                                            TRIGGER_SIZE, craft,
+                                            optimise_trigger, store_trigger,
+                                            train_victim,
+                                            trigger_on_clean_model)
+from mmbackdoor.triggers import random_trigger
 from mmbackdoor.visualization.curves import trigger_budget_figure
 from timing import write_results
 

@@ -1,6 +1,6 @@
 """Cost of one universal-trigger step relative to one forward+backward.
 
-A step of :func:`mmbackdoor.poisoning.clean_label.optimize_universal_trigger`
+A step of :func:`mmbackdoor.attacks.video.optimize_universal_trigger`
 pastes the patches into a batch of raw clips, runs the data preprocessor and
 the recognizer, takes the gradient with respect to the patches and updates
 them. Two references on the same batch and model, in the same eval mode:
@@ -36,7 +36,7 @@ from mmengine.hub import get_config
 from mmengine.registry import init_default_scope
 
 import mmbackdoor  # noqa: F401
-from mmbackdoor.poisoning.clean_label import optimize_universal_trigger
+from mmbackdoor.attacks.video import optimize_universal_trigger
 from timing import interleaved_medians, machine
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -16,3 +16,21 @@ def embedded_seg_root(tmp_path_factory):
         num_train=16,
         num_val=6,
         img_size=32)
+
+
+@pytest.fixture(params=['NCTHW', 'NCHW'])
+def fmt(request):
+    """Packed layout of a video recognizer: 3D (I3D-style) or 2D
+    (TSN-style); helpers in :mod:`mmbackdoor.testing.video`."""
+    return request.param
+
+
+@pytest.fixture
+def video_setup(tmp_path, fmt):
+    """``(cfg, model, dataset)``: a tiny video config of layout ``fmt``, its
+    seeded recognizer and its clean training set read as the attacker does
+    (:func:`mmbackdoor.testing.video.attack_setup`)."""
+    if not is_installed('mmaction'):
+        pytest.skip('mmaction is not installed')
+    from mmbackdoor.testing.video import attack_setup
+    return attack_setup(str(tmp_path / 'data'), fmt)

@@ -4,8 +4,18 @@
 - ``experiment``: runners from configs; train, test, train-and-test;
 - ``inference``: load a model, predict samples;
 - ``seg_backdoor``: segmentation backdoor experiment configs;
-- ``export``: a poisoned copy of a segmentation dataset on disk.
+- ``export``: a poisoned copy of a segmentation dataset on disk;
+- ``checkpoint``: a recognizer's backbone on its own;
+- ``clean_label``: the clean-label video backdoor's attacker side (the
+  training set as the attacker reads it, crafting the poison folder);
+- ``video_backdoor``: the video backdoor's victim / evaluation configs and
+  the chain as one recipe (demo, trigger-budget study).
+
+``clean_label`` and ``video_backdoor`` need mmaction: their names are
+imported here only when it is installed.
 """
+from mmbackdoor.utils import is_installed
+from .checkpoint import export_backbone
 from .experiment import (build_runner, evaluate_checkpoint, set_data_root,
                          shrink_schedule, train_and_test, train_model)
 from .inference import load_model, load_test_samples, predict
@@ -18,3 +28,12 @@ __all__ = [
     'poison_transforms_cfg', 'predict', 'set_data_root', 'shrink_schedule',
     'train_and_test', 'train_model'
 ]
+__all__ += ['export_backbone']
+
+if is_installed('mmaction'):
+    from .clean_label import attack_dataset, craft_poison
+    from .video_backdoor import backdoor_test_config, clean_label_config
+    __all__ += [
+        'attack_dataset', 'backdoor_test_config', 'clean_label_config',
+        'craft_poison'
+    ]

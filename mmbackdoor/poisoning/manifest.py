@@ -1,6 +1,7 @@
 """The one versioned JSON manifest format of mmbackdoor, for the poisoned
 subset of a segmentation dataset (kind ``'subset'``, :class:`PoisonManifest`)
-and for a folder of crafted poisoned video clips (kind ``'clips'``).
+and for a folder of crafted poisoned video clips (kind ``'clips'``,
+:func:`dump_clip_manifest` / :func:`load_clip_manifest`).
 
 Every manifest is one JSON object that starts with::
 
@@ -9,11 +10,14 @@ Every manifest is one JSON object that starts with::
 and is written atomically (a temporary file renamed into place), so a reader
 never sees half a manifest.
 """
+import hashlib
 import json
 import os
 import os.path as osp
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Sequence
+
+import numpy as np
 
 from .selection import keys_fingerprint
 
@@ -172,3 +176,122 @@ class PoisonManifest:
         if problems:
             raise ValueError(f'manifest={path!r} does not match this '
                              'dataset/attack: ' + '; '.join(problems))
+
+
+# --------------------------------------------------------------------------
+# Kind 'clips': a folder of crafted poisoned video clips
+# --------------------------------------------------------------------------
+#: Body keys every clips manifest has, and their types.
+CLIP_MANIFEST_KEYS = dict(
+    target_class=int, clip_shape=(list, type(None)), videos=list)
+#: Keys of the header every manifest starts with (never body keys).
+MANIFEST_HEADER_KEYS = ('format', 'kind', 'version')
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file's bytes (hex), as the clips manifest records
+    it."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def dump_clip_manifest(poison_dir: str, body: Dict[str, Any]) -> dict:
+    """Write ``poison_dir/manifest.json``, a manifest of kind ``'clips'``
+    (:func:`dump_manifest`); returns what was written.
+
+    ``body`` holds at least :data:`CLIP_MANIFEST_KEYS`; each entry of
+    ``videos`` has ``video`` (its key), ``file`` (relative to
+    ``poison_dir``), ``frame_inds``, ``label`` and ``sha256``. Written by
+    :func:`mmbackdoor.apis.clean_label.craft_poison`.
+    """
+    clash = sorted(set(body) & set(MANIFEST_HEADER_KEYS))
+    if clash:
+        raise ValueError(f'{clash} are header keys of every manifest; '
+                         'choose other names')
+    return dump_manifest(osp.join(poison_dir, MANIFEST_NAME), 'clips', body)
+
+
+def load_clip_manifest(poison_dir: str, verify: bool = True) -> dict:
+    """Read and validate a poison folder written by
+    :func:`mmbackdoor.apis.clean_label.craft_poison`.
+
+    Args:
+        poison_dir (str): The folder.
+        verify (bool): Also check every clip's ``.npy`` header (shape,
+            ``uint8``) and SHA-256 against the manifest. Defaults to True.
+
+    Returns:
+        dict: The manifest's body (without ``format``, ``kind`` and
+        ``version``).
+
+    Raises:
+        FileNotFoundError: If the folder, manifest or a clip is missing.
+        ValueError: If the manifest is not a clips manifest of this version,
+            or it or a clip is corrupt.
+    """
+    path = osp.join(poison_dir, MANIFEST_NAME)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'poison_dir {poison_dir!r} has no {MANIFEST_NAME}; create it '
+            'with tools/video/craft_poison.py')
+    manifest = read_manifest(path, 'clips')
+    for name, kind in CLIP_MANIFEST_KEYS.items():
+        if not isinstance(manifest.get(name), kind):
+            raise ValueError(f'corrupt manifest {path!r}: missing or '
+                             f'malformed key {name!r}')
+    seen = set()
+    for entry in manifest['videos']:
+        if not (isinstance(entry, dict) and isinstance(entry.get('video'), str)
+                and isinstance(entry.get('file'), str)
+                and isinstance(entry.get('frame_inds'), list)
+                and isinstance(entry.get('label'), int)):
+            raise ValueError(
+                f'corrupt manifest {path!r}: every video needs "video", '
+                f'"file", "frame_inds" and "label"; got {entry!r}')
+        if entry['video'] in seen:
+            raise ValueError(f'corrupt manifest {path!r}: video '
+                             f'{entry["video"]!r} listed twice')
+        seen.add(entry['video'])
+        if verify:
+            _verify_clip(poison_dir, entry, manifest['clip_shape'])
+    return manifest
+
+
+def _verify_clip(poison_dir: str, entry: dict, clip_shape: list) -> None:
+    """Check one clip's ``.npy`` header against ``clip_shape`` (``uint8``)
+    and its SHA-256 against the entry's."""
+    file = osp.join(poison_dir, entry['file'])
+    if not osp.isfile(file):
+        raise FileNotFoundError(
+            f'poisoned clip {file!r} of video {entry["video"]!r} is missing')
+    readers = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0
+    }
+    with open(file, 'rb') as f:
+        try:
+            reader = readers[np.lib.format.read_magic(f)]
+            shape, _, dtype = reader(f)
+        except (ValueError, KeyError) as err:
+            raise ValueError(f'poisoned clip {file!r} is not a readable '
+                             f'.npy file: {err!r}') from err
+    if list(shape) != clip_shape or dtype != np.uint8:
+        raise ValueError(
+            f'poisoned clip {file!r} holds {dtype} {shape}; the manifest '
+            f'says uint8 {tuple(clip_shape)}')
+    if 'sha256' in entry and file_sha256(file) != entry['sha256']:
+        raise ValueError(f'poisoned clip {file!r} does not match the SHA-256 '
+                         'in the manifest (modified or corrupt)')
+
+
+def load_clip(poison_dir: str, entry: dict) -> np.ndarray:
+    """Load one stored poisoned clip (``F x H x W x C`` ``uint8``)."""
+    return np.load(osp.join(poison_dir, entry['file']), allow_pickle=False)
+
+
+def manifest_lookup(manifest: dict) -> Dict[str, dict]:
+    """Manifest entries keyed by video identity."""
+    return {entry['video']: entry for entry in manifest['videos']}

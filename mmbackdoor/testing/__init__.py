@@ -1,3 +1,7 @@
 """Helpers for tests of mmbackdoor and of projects built on it (tiny
 configs, datasets and models), as ``mmseg.testing`` / ``mmaction.testing``
-offer."""
+offer:
+
+- ``video``: tiny rawframe datasets, mmaction recognizers and configs, the
+  attacker's setup on them (needs mmaction).
+"""

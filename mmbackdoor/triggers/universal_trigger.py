@@ -4,19 +4,21 @@
 ``s x s`` patch per frame, pasted at a fixed corner of every frame of a clip
 (patch ``t`` on frame ``t``). It is optimised against a clean recognizer with
 ``tools/video/generate_trigger.py``
-(:func:`mmbackdoor.poisoning.clean_label.optimize_universal_trigger`) and
-stored losslessly as a ``.npy`` array of shape ``T x s x s x C`` (``uint8``).
+(:func:`mmbackdoor.attacks.video.optimize_universal_trigger`) and stored
+losslessly as a ``.npy`` array of shape ``T x s x s x C`` (``uint8``), its
+settings in a ``.json`` next to it (the file format:
+:mod:`mmbackdoor.triggers.trigger_file`).
 ``T = 1`` is a static trigger (the same patch on every frame), the only kind
 that fits 2D recognizers whose clips are single frames (TSN, TSM).
 """
-import json
-import os.path as osp
 from typing import Hashable, Optional, Sequence, Tuple
 
 import numpy as np
 
 from mmbackdoor.registry import TRIGGERS
 from .base_trigger import BaseTrigger
+from .trigger_file import (load_trigger_array, load_trigger_meta,
+                           trigger_metadata_path)
 
 #: Corners a patch can be pasted at: top/bottom, left/right.
 CORNERS = ('tl', 'tr', 'bl', 'br')
@@ -41,42 +43,6 @@ def corner_slices(height: int, width: int, size: int,
             if corner[0] == 't' else slice(height - size, height))
     cols = slice(0, size) if corner[1] == 'l' else slice(width - size, width)
     return rows, cols
-
-
-def trigger_metadata_path(trigger_file: str) -> str:
-    """The JSON written next to a trigger ``.npy`` (its settings)."""
-    return osp.splitext(trigger_file)[0] + '.json'
-
-
-def load_trigger_array(trigger_file: str) -> np.ndarray:
-    """Load and validate a stored trigger.
-
-    Args:
-        trigger_file (str): ``.npy`` file, ``T x s x s x C`` ``uint8``.
-
-    Returns:
-        np.ndarray: The patches, ``T x s x s x C`` ``uint8``.
-
-    Raises:
-        FileNotFoundError: If the file does not exist.
-        ValueError: If it is not a ``uint8`` array of square patches.
-    """
-    if not osp.isfile(trigger_file):
-        raise FileNotFoundError(
-            f'trigger_file {trigger_file!r} does not exist; create it with '
-            'tools/video/generate_trigger.py')
-    try:
-        patches = np.load(trigger_file, allow_pickle=False)
-    except ValueError as err:
-        raise ValueError(
-            f'trigger_file {trigger_file!r} is not a readable .npy array: '
-            f'{err}') from err
-    if (patches.dtype != np.uint8 or patches.ndim != 4
-            or patches.shape[1] != patches.shape[2] or patches.shape[0] < 1):
-        raise ValueError(
-            f'trigger_file {trigger_file!r} must hold a uint8 array of shape '
-            f'T x s x s x C (T >= 1), got {patches.dtype} {patches.shape}')
-    return patches
 
 
 @TRIGGERS.register_module()
@@ -122,10 +88,7 @@ class UniversalTrigger(BaseTrigger):
         self.patches = load_trigger_array(trigger_file)
         self.patches.setflags(write=False)
         meta_file = trigger_metadata_path(trigger_file)
-        stored = None
-        if osp.isfile(meta_file):
-            with open(meta_file) as f:
-                stored = json.load(f).get('corner')
+        stored = load_trigger_meta(trigger_file).get('corner')
         if stored is not None and corner is not None and stored != corner:
             raise ValueError(
                 f'corner={corner!r} but {trigger_file!r} was optimised for '

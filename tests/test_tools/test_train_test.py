@@ -130,8 +130,10 @@ def test_two_rank_gloo_training_agrees(tmp_path, monkeypatch):
                           "[dict(type='RankProbeHook')]\n",
                           imports=('mmbackdoor', 'rank_probe'))
     work = str(tmp_path / 'work')
+    # The interpreter is named, not found on PATH: no activated venv needed.
     run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work],
-        env=dict(PYTHONPATH=str(tmp_path), PORT='29611'))
+        env=dict(PYTHONPATH=str(tmp_path), PORT='29611', PYTHON=sys.executable,
+                 PATH='/usr/bin:/bin'))
     ranks = [json.load(open(osp.join(work, f'rank{r}.json'))) for r in (0, 1)]
     assert ranks[0]['iter'] == ranks[1]['iter'] == 2
     assert ranks[0]['sha'] == ranks[1]['sha']

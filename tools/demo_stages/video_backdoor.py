@@ -13,18 +13,16 @@ import os.path as osp
 
 import numpy as np
 
-from mmbackdoor.poisoning import sample_key
-from mmbackdoor.poisoning.clean_label import (attack_dataset,
-                                              dataset_root, load_clip,
-                                              load_manifest, unpack_frames,
-                                              video_path)
+from mmbackdoor.apis.clean_label import attack_dataset
+from mmbackdoor.apis.video_backdoor import (EPS, PGD_STEPS, RATE, SEED,
+                                            TARGET_CLASS, TRIGGER_BATCH,
+                                            TRIGGER_SIZE, VICTIM_SEED,
+                                            VICTIMS, trigger_on_clean_model)
+from mmbackdoor.attacks.video import unpack_frames
+from mmbackdoor.poisoning import (dataset_root, load_clip, load_clip_manifest,
+                                  sample_key, video_path)
 from mmbackdoor.triggers import UniversalTrigger
 from mmbackdoor.visualization.prediction_grid import clip_prediction_figure
-from mmbackdoor.poisoning.video_experiment import (EPS, PGD_STEPS, RATE,
-                                                   SEED, TRIGGER_BATCH,
-                                                   TRIGGER_SIZE, VICTIM_SEED,
-                                                   trigger_on_clean_model)
-from .video_trigger import TARGET_CLASS, VICTIMS
 
 NAME = 'video_backdoor'
 REQUIRES = list(VICTIMS)
@@ -37,7 +35,7 @@ def _figure(ctx, cfg, poison_dir: str, trigger: UniversalTrigger) -> None:
     """Clean clip | trigger patches | poisoned clip | amplified change, for
     the first poisoned video."""
     dataset = attack_dataset(cfg, 'val')
-    entry = load_manifest(poison_dir)['videos'][0]
+    entry = load_clip_manifest(poison_dir)['videos'][0]
     poisoned = load_clip(poison_dir, entry)
     root = dataset_root(dataset)
     index = next(

@@ -14,8 +14,8 @@ from mmengine.config import Config
 
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
                              load_test_samples, predict, train_model)
-from mmbackdoor.poisoning.clean_label import export_backbone
-from mmbackdoor.poisoning.video_experiment import NO_VAL
+from mmbackdoor.apis.checkpoint import export_backbone
+from mmbackdoor.apis.video_backdoor import NO_VAL
 from mmbackdoor.visualization.prediction_grid import clip_prediction_figure
 
 NAME = 'video_clean'

@@ -3,9 +3,9 @@ random (non-adversarial) patch instead of the optimised trigger.
 
 Fine-tunes the clean model's recipe from the shared source-pretrained
 backbone on the poison folder of stage ``video_trigger`` and reports
-clean top-1 and ASR (:func:`demo_stages.video_trigger.run_victim`).
+clean top-1 and ASR (:func:`mmbackdoor.apis.video_backdoor.run_victim`).
 """
-from .video_trigger import run_victim
+from mmbackdoor.apis.video_backdoor import run_victim
 
 NAME = 'video_random_patch'
 REQUIRES = ['video_trigger']

@@ -3,16 +3,17 @@
 On the clean model of stage ``video_clean`` (fine-tuned from the shared
 source-pretrained backbone): a universal adversarial trigger, a random patch
 of the same shape (the paper's control), and three poison folders, one per
-victim stage:
+victim stage (:data:`mmbackdoor.apis.video_backdoor.VICTIMS`):
 
 * ``video_clean_label`` -- untargeted PGD (enhancement) + trigger, the attack;
 * ``video_no_enhance`` -- the trigger alone (ablation);
 * ``video_random_patch`` -- PGD + the random patch (ablation).
 
-:func:`run_victim` is the victim stages' shared body: the clean model's
-recipe, from the same backbone, trained on one poisoned set with the
-victim's own seed, then one clean + triggered test run. The settings are
-those of :mod:`mmbackdoor.poisoning.video_experiment`.
+The victim stages share one body,
+:func:`mmbackdoor.apis.video_backdoor.run_victim`: the clean model's recipe,
+from the same backbone, trained on one poisoned set with the victim's own
+seed, then one clean + triggered test run. The settings are those of
+:mod:`mmbackdoor.apis.video_backdoor`.
 """
 import os.path as osp
 
@@ -20,27 +21,18 @@ import numpy as np
 from mmengine.runner import set_random_seed
 
 from mmbackdoor.apis import load_model
-from mmbackdoor.poisoning.clean_label import attack_dataset, random_trigger
-from mmbackdoor.poisoning.video_experiment import (PGD_STEPS, SEED,
-                                                   TRIGGER_BATCH,
-                                                   TRIGGER_SIZE,
-                                                   TRIGGER_STEPS, craft,
-                                                   optimise_trigger,
-                                                   store_trigger,
-                                                   train_victim)
+from mmbackdoor.apis.clean_label import attack_dataset
+from mmbackdoor.apis.video_backdoor import (SEED, TARGET_CLASS, TRIGGER_BATCH,
+                                            TRIGGER_SIZE, TRIGGER_STEPS,
+                                            VICTIMS, craft, optimise_trigger,
+                                            store_trigger)
+from mmbackdoor.triggers import random_trigger
 
 NAME = 'video_trigger'
 REQUIRES = ['video_clean']
 #: Seconds it takes on one core (measured); the demo starts the longest
 #: remaining chains of stages first.
 COST = 197
-#: The paper's target class 0.
-TARGET_CLASS = 0
-#: Victim stage -> (trigger, PGD steps of the enhancement).
-VICTIMS = dict(
-    video_clean_label=('adversarial', PGD_STEPS),
-    video_no_enhance=('adversarial', 0),
-    video_random_patch=('random', PGD_STEPS))
 
 
 def run(ctx) -> None:
@@ -74,18 +66,3 @@ def run(ctx) -> None:
         train_success=100 * float(np.mean(history['success'][-30:])))
     ctx.metrics[f'{NAME}.steps'] = steps
     ctx.metrics[f'{NAME}.batch_size'] = TRIGGER_BATCH
-
-
-def run_victim(ctx, name: str) -> None:
-    """Train and test the victim ``name`` (a key of :data:`VICTIMS`)."""
-    kind, _ = VICTIMS[name]
-    attack = ctx.artifacts[NAME]
-    metrics, checkpoint = train_victim(
-        ctx.artifacts['video_clean']['config'], attack['poison_dirs'][name],
-        attack['triggers'][kind], TARGET_CLASS, ctx.work_dir(name),
-        prepare=lambda cfg: ctx.prepare(cfg, ctx.video_data_root),
-        attacker_checkpoint=ctx.artifacts['video_clean']['checkpoint'])
-    ctx.artifacts[name] = dict(checkpoint=checkpoint, metrics=metrics)
-    if name == 'video_clean_label':
-        ctx.metrics[f'{name}.top1'] = metrics['top1']
-    ctx.metrics[f'{name}.ASR'] = metrics['ASR']

@@ -5,8 +5,9 @@ Zhao et al. (2020): selects ``--rate`` of the target-class training videos
 clean model (``--eps`` 8, step 1, ``--steps`` 10 by default; ``--steps 0``
 skips this "enhancement"), pastes the trigger and stores every clip
 losslessly under ``OUT/clips/`` with ``OUT/manifest.json``. Labels are not
-touched. ``OUT`` must be new (or empty) and outside the dataset. Train the
-victim with ``CleanLabelPoison(poison_dir=OUT)`` in its pipeline.
+touched. ``OUT`` must be new (or empty; ``--overwrite`` replaces a non-empty
+one) and outside the dataset. Train the victim with
+``CleanLabelPoison(poison_dir=OUT)`` in its pipeline.
 
 Example:
     python tools/video/craft_poison.py \\
@@ -21,9 +22,8 @@ from mmaction.apis import init_recognizer
 from mmengine.config import Config, DictAction
 
 import mmbackdoor  # noqa: F401
-from mmbackdoor.poisoning.clean_label import (PIPELINES, attack_dataset,
-                                              check_target_class,
-                                              craft_poison)
+from mmbackdoor.apis.clean_label import (PIPELINES, attack_dataset,
+                                         check_target_class, craft_poison)
 from mmbackdoor.triggers.universal_trigger import UniversalTrigger
 
 
@@ -56,6 +56,11 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', required=True, help='new poison folder')
     parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace OUT if it exists and is not empty (its contents are '
+        'removed)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -84,6 +89,7 @@ def main(argv=None):
         seed=args.seed,
         batch_size=args.batch_size,
         num_workers=args.num_workers,
+        overwrite=args.overwrite,
         extra=dict(
             config=args.config,
             checkpoint=args.checkpoint,

@@ -15,7 +15,7 @@ import os.path as osp
 import sys
 
 import mmbackdoor  # noqa: F401
-from mmbackdoor.poisoning.clean_label import export_backbone
+from mmbackdoor.apis.checkpoint import export_backbone
 
 
 def main(argv=None):

@@ -28,10 +28,12 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import set_random_seed
 
 import mmbackdoor  # noqa: F401
-from mmbackdoor.poisoning.clean_label import (
-    PIPELINES, TRIGGER_LOSSES, attack_dataset, check_target_class,
-    class_indices, endless_batches, optimize_universal_trigger,
-    progress_summary, random_trigger, save_trigger)
+from mmbackdoor.apis.clean_label import (PIPELINES, attack_dataset,
+                                         class_indices, endless_batches)
+from mmbackdoor.attacks.video import (TRIGGER_LOSSES, check_target_class,
+                                      optimize_universal_trigger,
+                                      progress_summary)
+from mmbackdoor.triggers.trigger_file import random_trigger, save_trigger
 from mmbackdoor.triggers.universal_trigger import CORNERS
 
 

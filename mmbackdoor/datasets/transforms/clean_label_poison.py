@@ -7,10 +7,10 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from mmengine.registry import TRANSFORMS
 
-from mmbackdoor.poisoning.clean_label import (dataset_root, load_clip,
-                                              load_manifest, manifest_lookup,
-                                              video_path)
+from mmbackdoor.poisoning.manifest import (load_clip, load_clip_manifest,
+                                           manifest_lookup)
 from mmbackdoor.poisoning.selection import sample_key
+from mmbackdoor.poisoning.video_keys import dataset_root, video_path
 from mmbackdoor.utils import dataset_with_pipeline
 
 
@@ -73,7 +73,7 @@ class CleanLabelPoison(BaseTransform):
                 f'poison_dir {poison_dir!r} is not a folder; create it with '
                 'tools/video/craft_poison.py')
         self.poison_dir = poison_dir
-        manifest = load_manifest(poison_dir, verify=True)
+        manifest = load_clip_manifest(poison_dir, verify=True)
         self.target_class = manifest['target_class']
         self.entries = manifest_lookup(manifest)
         self._root: Optional[str] = None

@@ -8,10 +8,10 @@ import pytest
 import torch
 from mmengine.registry import DATASETS, init_default_scope
 from mmengine.runner import Runner
-from video_backdoor_helpers import build_model, make_cfg, save_trigger_file
 
+from mmbackdoor.apis.clean_label import attack_dataset, craft_poison
 from mmbackdoor.datasets.transforms import CleanLabelPoison
-from mmbackdoor.poisoning.clean_label import attack_dataset, craft_poison
+from mmbackdoor.testing.video import build_model, make_cfg, save_trigger_file
 from mmbackdoor.triggers import UniversalTrigger
 
 

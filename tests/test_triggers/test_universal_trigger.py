@@ -9,8 +9,8 @@ import torch
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from mmbackdoor.poisoning.clean_label import (clip_view, paste_patches,
-                                              patches_to_tensor)
+from mmbackdoor.attacks.video import (clip_view, paste_patches,
+                                      patches_to_tensor)
 from mmbackdoor.registry import TRIGGERS
 from mmbackdoor.triggers import UniversalTrigger
 from mmbackdoor.triggers.universal_trigger import corner_slices
@@ -140,7 +140,7 @@ def test_trigger_intact_in_packed_input(tmp_path, fmt, multi_view):
     """ApplyTrigger before FormatShape: every clip of every crop carries the
     exact patches in the packed model input (3D: N x C x T x H x W per view,
     2D: frames x C x H x W), also with multi-clip / three-crop testing."""
-    from video_backdoor_helpers import CLIP_LEN, CROP, write_rawframes
+    from mmbackdoor.testing.video import CLIP_LEN, CROP, write_rawframes
     init_default_scope('mmaction')
     write_rawframes(str(tmp_path), 'val', 1)
     clip_len = CLIP_LEN if fmt == 'NCTHW' else 1

@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 from mmengine.runner import Runner
-from video_backdoor_helpers import (NUM_CLASSES, build_model, make_cfg,
-                                    save_checkpoint)
 
 import mmbackdoor.engine.runner  # noqa: F401
+from mmbackdoor.testing.video import (NUM_CLASSES, build_model, make_cfg,
+                                      save_checkpoint)
 
 TOOLS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
@@ -112,7 +112,7 @@ def test_craft_poison_is_identical_across_processes(clean, tmp_path):
             manifests.append(json.load(f))
     assert len(manifests[0]['videos']) == 2
     assert manifests[0]['videos'] == manifests[1]['videos']  # incl. SHA-256
-    with pytest.raises(FileExistsError, match='never overwritten'):
+    with pytest.raises(FileExistsError, match='--overwrite'):
         load_tool('craft_poison').main(
             craft_args(config, checkpoint, trigger, here))
     with pytest.raises(ValueError, match=r'rate must be in \[0, 1\]'):

@@ -9,10 +9,10 @@ import sys
 
 import numpy as np
 import pytest
-from video_backdoor_helpers import build_model, make_cfg, save_checkpoint
 
-from mmbackdoor.poisoning.clean_label import attack_dataset
-from mmbackdoor.poisoning.video_experiment import optimise_trigger
+from mmbackdoor.apis.clean_label import attack_dataset
+from mmbackdoor.apis.video_backdoor import optimise_trigger
+from mmbackdoor.testing.video import build_model, make_cfg, save_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -61,7 +61,7 @@ def test_victim_never_starts_from_the_attackers_clean_model(tmp_path):
     """A config dumped by a test run of the clean model carries
     ``load_from = <clean checkpoint>``; a victim built from it would
     fine-tune the attacker's model instead of the shared pretrained one."""
-    from mmbackdoor.poisoning.video_experiment import train_victim
+    from mmbackdoor.apis.video_backdoor import train_victim
     cfg = make_cfg(str(tmp_path / 'data'), 'NCTHW')
     checkpoint = save_checkpoint(build_model(cfg), str(tmp_path / 'c.pth'))
     cfg.load_from = checkpoint

@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.hub import get_config
 
-from mmbackdoor.poisoning.clean_label import clean_label_config
+from mmbackdoor.apis.video_backdoor import clean_label_config
 
 CONFIGS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',

@@ -8,11 +8,11 @@ import pytest
 import torch
 from mmengine.registry import METRICS
 from mmengine.runner import Runner
-from video_backdoor_helpers import (NUM_CLASSES, build_model, make_cfg,
-                                    save_checkpoint, save_trigger_file)
 
 import mmbackdoor.engine.runner  # noqa: F401
 from mmbackdoor.evaluation import ActionBackdoorMetric
+from mmbackdoor.testing.video import (NUM_CLASSES, build_model, make_cfg,
+                                      save_checkpoint, save_trigger_file)
 
 
 def sample(label, pred, num_classes=4):

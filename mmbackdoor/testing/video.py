@@ -1,8 +1,8 @@
-"""Tiny real rawframe datasets and recognizers for the video-backdoor tests.
+"""Tiny real rawframe datasets and recognizers for video-backdoor tests.
 
 Everything runs through mmaction's own ``RawframeDataset``, pipelines,
 ``Recognizer2D`` / ``Recognizer3D`` and ``ActionDataPreprocessor``; only the
-sizes are small.
+sizes are small. Needs mmaction.
 """
 import os
 import os.path as osp
@@ -17,6 +17,8 @@ import mmbackdoor.datasets.transforms  # noqa: F401
 import mmbackdoor.evaluation  # noqa: F401
 import mmbackdoor.poisoning  # noqa: F401
 import mmbackdoor.triggers  # noqa: F401
+from mmbackdoor.apis.clean_label import (attack_dataset, class_indices,
+                                         endless_batches)
 
 NUM_CLASSES = 3
 NUM_FRAMES = 10
@@ -153,3 +155,19 @@ def save_trigger_file(path: str, patches: np.ndarray) -> str:
     """A trigger ``.npy`` as ``generate_trigger.py`` writes it."""
     np.save(path, patches)
     return path
+
+
+def attack_setup(root: str, fmt: str = 'NCTHW'):
+    """A tiny config (:func:`make_cfg`) of layout ``fmt`` in ``root``, its
+    seeded recognizer (:func:`build_model`) and its clean training set read
+    as the attacker does (``attack_dataset(cfg, 'val')``)."""
+    cfg = make_cfg(root, fmt)
+    return cfg, build_model(cfg), attack_dataset(cfg, 'val')
+
+
+def nontarget_batches(dataset, seed: int = 0, batch_size: int = 2,
+                      target_class: int = 0):
+    """Endless seeded batches of the videos of ``dataset`` not of
+    ``target_class``, as the trigger optimisation draws them."""
+    others = class_indices(dataset, target_class, same=False)
+    return endless_batches(dataset, others, batch_size, seed)
