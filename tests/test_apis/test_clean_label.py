@@ -1,6 +1,7 @@
 """The attacker's side of the clean-label video backdoor: crafting the
 poison folder (the manifest itself: ``tests/test_poisoning/
 test_clip_manifest.py``)."""
+import json
 import os
 import os.path as osp
 
@@ -90,3 +91,51 @@ def test_craft_poison_fails_before_writing(video_setup, tmp_path, fmt):
     open(osp.join(out, 'keep.txt'), 'w').close()
     with pytest.raises(FileExistsError, match='not empty'):
         craft_poison(model, dataset, 0, out, progress=False)
+
+
+def test_craft_poison_overwrites_only_when_asked(video_setup, tmp_path):
+    """A non-empty folder is refused unless ``overwrite=True``, which
+    replaces it -- but only after every other check passed, and never a
+    folder of the dataset."""
+    _, model, dataset = video_setup
+    out = str(tmp_path / 'poison')
+    first = craft_poison(model, dataset, 1, out, rate=1.0, steps=0,
+                         progress=False)
+    open(osp.join(out, 'stale.txt'), 'w').close()
+    with pytest.raises(FileExistsError, match='overwrite'):
+        craft_poison(model, dataset, 1, out, rate=0.34, steps=0,
+                     progress=False)
+    assert load_clip_manifest(out) == first
+    big = UniversalTrigger(
+        save_trigger_file(str(tmp_path / 'big.npy'),
+                          np.zeros((1, 21, 21, 3), np.uint8)))
+    with pytest.raises(ValueError, match='larger than the frame'):
+        craft_poison(model, dataset, 1, out, big, rate=0.34, steps=0,
+                     progress=False, overwrite=True)
+    assert load_clip_manifest(out) == first
+    assert osp.exists(osp.join(out, 'stale.txt'))
+    with pytest.raises(ValueError, match='overlaps the source folder'):
+        craft_poison(model, dataset, 1, dataset.data_prefix['img'],
+                     rate=0.34, steps=0, progress=False, overwrite=True)
+    second = craft_poison(model, dataset, 1, out, rate=0.34, steps=0,
+                          progress=False, overwrite=True)
+    assert second == load_clip_manifest(out)
+    assert len(first['videos']) == 3 and len(second['videos']) == 1
+    assert sorted(os.listdir(out)) == ['clips', 'manifest.json']
+    assert os.listdir(osp.join(out, 'clips')) == ['00000.npy']
+
+
+def test_craft_poison_keeps_the_manifest_header(video_setup, tmp_path):
+    _, model, dataset = video_setup
+    out = str(tmp_path / 'poison')
+    with pytest.raises(ValueError, match=r"must not set \['version'\]"):
+        craft_poison(model, dataset, 1, out, rate=1.0, steps=0,
+                     progress=False, extra=dict(version=3))
+    assert not osp.exists(out)
+    craft_poison(model, dataset, 1, out, rate=1.0, steps=0, progress=False,
+                 extra=dict(config='clean.py'))
+    with open(osp.join(out, 'manifest.json')) as f:
+        written = json.load(f)
+    assert (written['format'], written['kind'], written['version']) == (
+        'mmbackdoor.manifest', 'clips', 2)
+    assert written['config'] == 'clean.py'

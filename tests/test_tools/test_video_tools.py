@@ -122,6 +122,36 @@ def test_craft_poison_is_identical_across_processes(clean, tmp_path):
     assert not osp.exists(tmp_path / 'p3')
 
 
+def test_craft_poison_overwrite_flag(clean, tmp_path):
+    """``--overwrite`` replaces a non-empty poison folder; without it the
+    folder is refused and left as it was."""
+    config, checkpoint = clean
+    trigger = str(tmp_path / 'trigger.npy')
+    load_tool('generate_trigger').main([
+        config, checkpoint, '--target-class', '0', '--size', '4', '--steps',
+        '1', '--batch-size', '2', '--out', trigger
+    ])
+    tool = load_tool('craft_poison')
+    out = str(tmp_path / 'poison')
+    tool.main(craft_args(config, checkpoint, trigger, out, rate='1.0'))
+    manifest_file = osp.join(out, 'manifest.json')
+    with open(manifest_file) as f:
+        first = json.load(f)
+    open(osp.join(out, 'stale.txt'), 'w').close()
+    args = craft_args(config, checkpoint, trigger, out, rate='0.34')
+    assert tool.parse_args(args).overwrite is False
+    with pytest.raises(FileExistsError, match='--overwrite'):
+        tool.main(args)
+    with open(manifest_file) as f:
+        assert json.load(f) == first
+    tool.main(args + ['--overwrite'])
+    with open(manifest_file) as f:
+        second = json.load(f)
+    assert len(first['videos']) == 3 and len(second['videos']) == 1
+    assert second['rate'] == 0.34 and second['kind'] == 'clips'
+    assert sorted(os.listdir(out)) == ['clips', 'manifest.json']
+
+
 @pytest.mark.slow
 def test_whole_chain_in_real_runners(tmp_path):
     """Clean training, trigger, crafting, poisoned training through a config
