@@ -1,15 +1,12 @@
-"""Tests of the deterministic subset selection and the manifest."""
-import json
+"""Tests of the deterministic subset selection."""
 import random
 import subprocess
 import sys
 
 import pytest
 
-from mmbackdoor.poisoning.manifest import PoisonManifest
-from mmbackdoor.poisoning.selection import (keys_fingerprint, num_to_poison,
-                                            sample_key, select_poisoned,
-                                            stable_uniform)
+from mmbackdoor.poisoning.selection import (num_to_poison, sample_key,
+                                            select_poisoned, stable_uniform)
 
 KEYS = [f'city_{i // 10}/img_{i:04d}.png' for i in range(200)]
 
@@ -64,59 +61,3 @@ def test_selection_rejects_bad_rate_and_flags():
 def test_sample_key_is_relative_posix():
     assert sample_key('/data/x/img/a/b.png', '/data/x/img') == 'a/b.png'
     assert sample_key('b.png', None) == 'b.png'
-
-
-def _manifest(**overrides):
-    fields = dict(
-        attack='FineGrainedPoison',
-        params=dict(victim_classes=[5], target_class=1),
-        seed=0,
-        rate=0.1,
-        classes=['a', 'b'],
-        num_samples=len(KEYS),
-        keys_sha256=keys_fingerprint(KEYS),
-        num_eligible=100,
-        poisoned=select_poisoned(KEYS, 0.1, 0))
-    fields.update(overrides)
-    return PoisonManifest(**fields)
-
-
-def test_manifest_roundtrip(tmp_path):
-    path = str(tmp_path / 'sub' / 'manifest.json')
-    manifest = _manifest()
-    manifest.dump(path)
-    with open(path) as f:
-        raw = json.load(f)
-    assert (raw['format'], raw['kind'], raw['version']) == (
-        'mmbackdoor.manifest', 'subset', 2)
-    assert raw['realised_rate'] == 0.2  # 20 poisoned of 100 eligible
-    assert PoisonManifest.load(path) == manifest
-
-
-def test_manifest_load_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match='manifest'):
-        PoisonManifest.load(str(tmp_path / 'missing.json'))
-    bad = tmp_path / 'bad.json'
-    bad.write_text('{"poisoned": []}')
-    with pytest.raises(ValueError, match='not an mmbackdoor manifest'):
-        PoisonManifest.load(str(bad))
-
-
-def test_manifest_check_matches_names_every_problem():
-    manifest = _manifest()
-    manifest.check_matches(
-        attack='FineGrainedPoison',
-        params=dict(victim_classes=[5], target_class=1),
-        classes=['a', 'b'],
-        keys=KEYS)
-    with pytest.raises(ValueError) as err:
-        manifest.check_matches(
-            attack='ImageLevelPoison',
-            params=dict(target_class=0),
-            classes=['a', 'c'],
-            keys=KEYS[:-1],
-            path='m.json')
-    message = str(err.value)
-    for part in ("manifest='m.json'", 'ImageLevelPoison', 'attack parameters',
-                 'classes differ', 'another set of samples'):
-        assert part in message
