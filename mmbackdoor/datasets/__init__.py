@@ -3,7 +3,9 @@
 - ``poisoned_dataset``: ``PoisonedDataset``, the wrapper that binds poisoning
   transforms to the dataset they poison;
 - ``embedded_seg`` / ``embedded_video``: the embedded synthetic datasets,
-  generated on first use (``generation``: atomic, seeded generation);
+  generated on first use (``generation``: atomic, seeded generation;
+  ``rendering``: the procedural rendering of their scenes and clips, numpy,
+  Pillow and scikit-image only);
 - ``transforms``: the trigger and poisoning transforms.
 """
 from mmbackdoor.utils import is_installed

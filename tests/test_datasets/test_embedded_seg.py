@@ -1,5 +1,6 @@
 """The embedded segmentation dataset: generation, layout read by mmseg,
-safety of concurrent generation, and a Runner smoke test of the baseline."""
+safety of concurrent generation, and a Runner smoke test of the baseline
+(the scene rendering is tested in ``test_rendering/test_seg_scenes.py``)."""
 import hashlib
 import multiprocessing
 import os
@@ -16,6 +17,7 @@ import mmbackdoor  # noqa: F401
 from mmbackdoor.datasets import embedded_seg
 from mmbackdoor.datasets.embedded_seg import (CLASSES, IGNORE_INDEX,
                                               generate_embedded_seg)
+from mmbackdoor.datasets.rendering import seg_scenes
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE = osp.join(REPO, 'configs', 'baselines',
@@ -52,6 +54,12 @@ def build_split(data_root, split, pipeline=LOAD, **kwargs):
 
 def leftovers(parent):
     return [name for name in os.listdir(parent) if '.tmp-' in name]
+
+
+def test_rendering_names_are_re_exported():
+    assert CLASSES is seg_scenes.CLASSES
+    assert IGNORE_INDEX == seg_scenes.IGNORE_INDEX == 255
+    assert embedded_seg.render_sample is seg_scenes.render_sample
 
 
 def test_same_seed_is_bit_identical_and_other_seed_differs(tmp_path):
