@@ -127,3 +127,25 @@ def test_build_leaves_the_config_alone():
     cfg = dict(type='LineTrigger', height=4)
     mmbackdoor.TRIGGERS.build(cfg)
     assert cfg == dict(type='LineTrigger', height=4)
+
+
+def test_every_subpackage_is_a_package_and_shipped(monkeypatch):
+    """Every folder of ``mmbackdoor/`` with modules has an ``__init__.py``,
+    and ``setup.py`` ships each of them (its ``packages`` argument)."""
+    import os
+    import os.path as osp
+    import runpy
+
+    import setuptools
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    folders = set()
+    for path, dirs, files in os.walk(osp.join(root, 'mmbackdoor')):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        if any(f.endswith('.py') for f in files):
+            assert '__init__.py' in files, f'{path} has no __init__.py'
+            folders.add(osp.relpath(path, root).replace(os.sep, '.'))
+    setup_kwargs = {}
+    monkeypatch.setattr(setuptools, 'setup', setup_kwargs.update)
+    monkeypatch.chdir(root)
+    runpy.run_path('setup.py')
+    assert set(setup_kwargs['packages']) == folders
