@@ -107,15 +107,21 @@ def test_registries_build_in_any_default_scope_without_warning(
     from mmbackdoor.attacks import PGD, EroSeg, build_attack
     from mmbackdoor.datasets.transforms.apply_trigger import build_trigger
     from mmbackdoor.triggers import LineTrigger, PatchTrigger
+
+    def scope_name():
+        current = DefaultScope.get_current_instance()
+        return current.scope_name if current else None
+
     with DefaultScope.overwrite_default_scope(scope):
+        before = scope_name()
         trigger = mmbackdoor.TRIGGERS.build(
             dict(type=prefix + 'LineTrigger', height=4))
         patch = build_trigger(dict(type=prefix + 'PatchTrigger', size=3))
         attack = mmbackdoor.ATTACKS.build(dict(type=prefix + 'PGD', steps=2))
         eroseg = build_attack(dict(type=prefix + 'EroSeg', steps=2))
-        # the caller's default scope is back after each build
-        current = DefaultScope.get_current_instance()
-        assert (current.scope_name if current else None) == scope
+        # the caller's default scope is back after the builds
+        assert scope_name() == before
+        assert scope is None or before == scope
     assert type(trigger) is LineTrigger and trigger.height == 4
     assert type(patch) is PatchTrigger
     assert type(attack) is PGD and attack.steps == 2
