@@ -10,12 +10,9 @@ def embedded_seg_root(tmp_path_factory):
     val images of 32x32 (generated once per session)."""
     if not is_installed('mmseg'):
         pytest.skip('mmseg is not installed')
-    from mmbackdoor.datasets.embedded_seg import generate_embedded_seg
-    return generate_embedded_seg(
-        str(tmp_path_factory.mktemp('seg') / 'embedded_seg'),
-        num_train=16,
-        num_val=6,
-        img_size=32)
+    from mmbackdoor.testing.seg import small_embedded_seg
+    return small_embedded_seg(
+        str(tmp_path_factory.mktemp('seg') / 'embedded_seg'))
 
 
 @pytest.fixture(params=['NCTHW', 'NCHW'])

@@ -3,6 +3,8 @@
 - ``cli``: the command-line conventions of OpenMMLab's ``tools/``;
 - ``experiment``: runners from configs; train, test, train-and-test;
 - ``inference``: load a model, predict samples;
+- ``robustness``: the attacks of one budget for ``RobustnessTestLoop``,
+  EroSeg's background classes;
 - ``seg_backdoor``: segmentation backdoor experiment configs;
 - ``export``: a poisoned copy of a segmentation dataset on disk;
 - ``checkpoint``: a recognizer's backbone on its own;
@@ -19,16 +21,17 @@ from .checkpoint import export_backbone
 from .experiment import (build_runner, evaluate_checkpoint, set_data_root,
                          shrink_schedule, train_and_test, train_model)
 from .inference import load_model, load_test_samples, predict
+from .robustness import background_classes, robustness_attacks
 from .seg_backdoor import (SCHEDULE_KEYS, backdoor_experiment_config,
                            poison_transforms_cfg)
 
 __all__ = [
-    'SCHEDULE_KEYS', 'backdoor_experiment_config', 'build_runner',
-    'evaluate_checkpoint', 'load_model', 'load_test_samples',
-    'poison_transforms_cfg', 'predict', 'set_data_root', 'shrink_schedule',
+    'SCHEDULE_KEYS', 'backdoor_experiment_config', 'background_classes',
+    'build_runner', 'evaluate_checkpoint', 'export_backbone', 'load_model',
+    'load_test_samples', 'poison_transforms_cfg', 'predict',
+    'robustness_attacks', 'set_data_root', 'shrink_schedule',
     'train_and_test', 'train_model'
 ]
-__all__ += ['export_backbone']
 
 if is_installed('mmaction'):
     from .clean_label import attack_dataset, craft_poison
