@@ -25,8 +25,8 @@ from .experiment import evaluate_checkpoint, train_model
 #: a bottom-right patch per frame of 12 px on the 56 px input (~5 % of the
 #: frame, the share of a ~48 px patch at 224 px; the paper used 20-24 px at
 #: 224 px, ~1 %), optimised for 1500 sign steps of batch 16 (victim ASR for
-#: class 0: 66 % after 300 steps, 78 % after 1500, 86 % after 3000; see
-#: ``configs/backdoor_video/README.md``).
+#: class 0: 66 % after 300 steps, 78 % after 1500, 86 % after 3000, 79 %
+#: after 6000: levelled off; see ``configs/backdoor_video/README.md``).
 RATE = 0.3
 EPS, PGD_STEPS = 8.0, 10
 TRIGGER_SIZE = 12

@@ -9,9 +9,10 @@ share of each window's training clips sent to the target and mean loss,
 every ``--log-interval`` steps, also logged while it runs) and ``.png``
 (preview strip).
 
-The budget matters: on the embedded data (target class 0) the victim's ASR
-was 66 % after 300 steps of batch 16, 78 % after 1500 (the defaults) and
-86 % after 3000 (``configs/backdoor_video/README.md``). The authors ran
+The budget matters up to a point: on the embedded data (target class 0) the
+victim's ASR was 66 % after 300 steps of batch 16, 78 % after 1500 (the
+defaults), 86 % after 3000 and 79 % after 6000
+(``configs/backdoor_video/README.md``). The authors ran
 10,000 steps of batch 1 at UCF101 scale.
 
 Example:
