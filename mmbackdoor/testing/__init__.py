@@ -2,6 +2,9 @@
 configs, datasets and models), as ``mmseg.testing`` / ``mmaction.testing``
 offer:
 
+- ``seg``: a small embedded segmentation dataset and the shipped embedded
+  configs shrunk to a few iterations on it;
+- ``isolation``: run a module where some packages cannot be imported;
 - ``video``: tiny rawframe datasets, mmaction recognizers and configs, the
   attacker's setup on them (needs mmaction).
 """

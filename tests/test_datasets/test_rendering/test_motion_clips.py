@@ -1,9 +1,6 @@
 """Clip rendering of the embedded video dataset: motions only tell the
 classes apart (first frame, pose offsets, hand-computed magnitudes, optical
 flow), the catalogue's class sets, and no OpenMMLab code imported."""
-import subprocess
-import sys
-
 import cv2
 import numpy as np
 import pytest
@@ -14,19 +11,7 @@ from mmbackdoor.datasets.rendering.motion_clips import (MOTIONS,
                                                         TARGET_CLASSES,
                                                         render_clip,
                                                         sample_clip_params)
-
-#: Run alone, with the OpenMMLab packages and torch made unimportable.
-STANDALONE = """
-import importlib.util, sys
-import numpy as np
-for name in ('mmaction', 'mmseg', 'mmengine', 'mmcv', 'torch'):
-    sys.modules[name] = None
-spec = importlib.util.spec_from_file_location('motion_clips', sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-params = module.sample_clip_params(np.random.default_rng(0), 4, 16)
-print(module.render_clip(params, 'grow').shape)
-"""
+from mmbackdoor.testing.isolation import run_without
 
 
 def flow_signature(frames, step=3):
@@ -132,7 +117,8 @@ def test_source_and_target_classes():
 
 
 def test_renders_without_openmmlab():
-    out = subprocess.run([sys.executable, '-c', STANDALONE,
-                          motion_clips.__file__],
-                         capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ['(4,', '16,', '16,', '3)']
+    out = run_without(
+        motion_clips.__file__, 'import numpy as np\n'
+        'params = module.sample_clip_params(np.random.default_rng(0), 4, 16)\n'
+        "print(module.render_clip(params, 'grow').shape)")
+    assert out.split() == ['(4,', '16,', '16,', '3)']

@@ -1,26 +1,11 @@
 """Scene rendering of the embedded segmentation dataset: one sample from a
 generator, and no OpenMMLab code imported."""
-import subprocess
-import sys
-
 import numpy as np
 
 from mmbackdoor.datasets.rendering import seg_scenes
 from mmbackdoor.datasets.rendering.seg_scenes import (CLASSES, IGNORE_INDEX,
                                                       render_sample)
-
-#: Run alone, with the OpenMMLab packages and torch made unimportable.
-STANDALONE = """
-import importlib.util, sys
-import numpy as np
-for name in ('mmaction', 'mmseg', 'mmengine', 'mmcv', 'torch'):
-    sys.modules[name] = None
-spec = importlib.util.spec_from_file_location('seg_scenes', sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-img, label_map = module.render_sample(np.random.default_rng(0), 32, 0.75)
-print(img.shape, label_map.shape)
-"""
+from mmbackdoor.testing.isolation import run_without
 
 
 def test_sample_is_a_function_of_the_generator():
@@ -37,7 +22,9 @@ def test_sample_is_a_function_of_the_generator():
 
 
 def test_renders_without_openmmlab():
-    out = subprocess.run([sys.executable, '-c', STANDALONE,
-                          seg_scenes.__file__],
-                         capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ['(32,', '32,', '3)', '(32,', '32)']
+    out = run_without(
+        seg_scenes.__file__, 'import numpy as np\n'
+        'rng = np.random.default_rng(0)\n'
+        'img, label = module.render_sample(rng, 32, 0.75)\n'
+        'print(img.shape, label.shape)')
+    assert out.split() == ['(32,', '32,', '3)', '(32,', '32)']
