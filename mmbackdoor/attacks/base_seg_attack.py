@@ -11,6 +11,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from torch import Tensor, nn
 
 from ..registry import ATTACKS
+from ..utils import type_name
 from . import functional as AF
 
 
@@ -369,8 +370,7 @@ def build_attack(cfg: Union[dict, BaseSegAttack]) -> BaseSegAttack:
         raise ValueError(f'attack must be a dict with a "type" key (one of '
                          f'{sorted(ATTACKS.module_dict)}), got {cfg!r}')
     name = cfg['type']
-    if isinstance(name, str) and name.split('.')[-1] not in \
-            ATTACKS.module_dict:
+    if isinstance(name, str) and type_name(name) not in ATTACKS.module_dict:
         raise KeyError(f'unknown attack type {name!r}; registered attacks: '
                        f'{sorted(ATTACKS.module_dict)}')
     return ATTACKS.build(cfg)
