@@ -25,7 +25,6 @@ mmaction.
 import copy
 import os
 import os.path as osp
-import shutil
 from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
@@ -46,7 +45,7 @@ from mmbackdoor.poisoning import (dataset_root, dump_clip_manifest,
                                   file_sha256, load_clip, sample_key,
                                   select_poisoned, video_path)
 from mmbackdoor.poisoning.manifest import MANIFEST_HEADER_KEYS
-from mmbackdoor.utils import (check_output_dir, dataset_cfg_with_pipeline,
+from mmbackdoor.utils import (atomic_output_dir, dataset_cfg_with_pipeline,
                               type_name)
 
 __all__ = [
@@ -233,10 +232,14 @@ def craft_poison(model: nn.Module,
     pipeline yields for each, pastes ``trigger``, and saves every clip as a
     ``uint8`` ``.npy`` (``F x H x W x C``, the ``results['imgs']`` layout)
     under ``out_dir/clips/`` plus ``out_dir/manifest.json`` (kind
-    ``'clips'``, :func:`~mmbackdoor.poisoning.dump_clip_manifest`). The
-    manifest is written last, so an interrupted run leaves no usable folder.
-    ``out_dir`` is checked (and with ``overwrite`` cleared) only after the
-    other arguments passed their checks.
+    ``'clips'``, :func:`~mmbackdoor.poisoning.dump_clip_manifest`).
+    Crash-safe: the clips and then the manifest are written into a temporary
+    sibling folder that is renamed to ``out_dir`` at the end
+    (:func:`mmbackdoor.utils.atomic_output_dir`), so ``out_dir`` never
+    exists half-written (a killed run leaves it as it was; the next run
+    removes the killed run's temporary folder). ``out_dir`` is checked only
+    after the other arguments passed their checks, and with ``overwrite``
+    replaced only once the new folder is complete.
 
     Args:
         model (nn.Module): The clean recognizer (unwrapped).
@@ -246,7 +249,8 @@ def craft_poison(model: nn.Module,
             ``filename`` and ``frame_inds``.
         target_class (int): The target class.
         out_dir (str): New (or empty) folder; never inside (or around) the
-            dataset (:func:`mmbackdoor.utils.check_output_dir`).
+            dataset (the policy of
+            :func:`mmbackdoor.utils.check_output_dir`).
         trigger (UniversalTrigger, optional): Pasted after enhancement;
             None stores enhanced clips without a trigger. Defaults to None.
         rate (float): Fraction of target-class videos. Defaults to 0.3.
@@ -260,7 +264,8 @@ def craft_poison(model: nn.Module,
             checkpoint, ...). Defaults to None.
         progress (bool): Show a progress bar. Defaults to True.
         overwrite (bool): Replace a non-empty ``out_dir`` (its contents are
-            removed) instead of refusing. Defaults to False.
+            removed once the new folder is complete) instead of refusing.
+            Defaults to False.
 
     Returns:
         dict: The manifest's body, as
@@ -291,39 +296,33 @@ def craft_poison(model: nn.Module,
     if trigger is not None and indices:
         check_trigger_fits(trigger, dataset[indices[0]]['inputs'],
                            format_shape)
-    check_output_dir(out_dir, [root, getattr(dataset, 'data_root', '')],
-                     overwrite=overwrite)
-    created = not osp.isdir(out_dir)
-    os.makedirs(osp.join(out_dir, 'clips'), exist_ok=True)
-    try:
-        videos = _write_clips(model, dataset, indices, trigger, out_dir, root,
+    with atomic_output_dir(
+            out_dir, [root, getattr(dataset, 'data_root', '')],
+            overwrite=overwrite) as tmp:
+        os.makedirs(osp.join(tmp, 'clips'))
+        videos = _write_clips(model, dataset, indices, trigger, tmp, root,
                               eps, step_size, steps, batch_size, num_workers,
                               progress)
-    except BaseException:
-        shutil.rmtree(osp.join(out_dir, 'clips'), ignore_errors=True)
-        if created:
-            shutil.rmtree(out_dir, ignore_errors=True)
-        raise
-    clip_shape = None if not videos else list(
-        load_clip(out_dir, videos[0]).shape)
-    manifest = dict(
-        attack='clean_label_video',
-        target_class=target_class,
-        rate=rate,
-        seed=seed,
-        eps=eps,
-        step_size=step_size,
-        steps=steps,
-        format_shape=format_shape,
-        num_target_videos=len(targets),
-        clip_shape=clip_shape,
-        trigger=None if trigger is None else dict(
-            file=osp.abspath(trigger.trigger_file),
-            sha256=file_sha256(trigger.trigger_file),
-            corner=trigger.corner,
-            num_frames=trigger.num_frames,
-            size=trigger.size),
-        videos=videos)
-    manifest.update(extra or {})
-    dump_clip_manifest(out_dir, manifest)
+        clip_shape = None if not videos else list(
+            load_clip(tmp, videos[0]).shape)
+        manifest = dict(
+            attack='clean_label_video',
+            target_class=target_class,
+            rate=rate,
+            seed=seed,
+            eps=eps,
+            step_size=step_size,
+            steps=steps,
+            format_shape=format_shape,
+            num_target_videos=len(targets),
+            clip_shape=clip_shape,
+            trigger=None if trigger is None else dict(
+                file=osp.abspath(trigger.trigger_file),
+                sha256=file_sha256(trigger.trigger_file),
+                corner=trigger.corner,
+                num_frames=trigger.num_frames,
+                size=trigger.size),
+            videos=videos)
+        manifest.update(extra or {})
+        dump_clip_manifest(tmp, manifest)
     return manifest

@@ -15,7 +15,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from mmbackdoor.datasets import PoisonedDataset
 from mmbackdoor.poisoning import MANIFEST_NAME, PoisonManifest, sample_key
-from mmbackdoor.utils import (check_output_dir, dataset_cfg_with_pipeline,
+from mmbackdoor.utils import (atomic_output_dir, dataset_cfg_with_pipeline,
                               is_poison_transform, type_name)
 
 #: Types of the transforms kept from the training pipeline: loading only
@@ -148,11 +148,19 @@ def export_poisoned_dataset(dataset_cfg: dict,
     and, under ``extra``, PSNR / SSIM of the written poisoned images against
     the clean ones.
 
+    Crash-safe: everything is written into a temporary sibling folder that
+    is renamed to ``out_dir`` at the end
+    (:func:`mmbackdoor.utils.atomic_output_dir`), so ``out_dir`` never
+    exists half-written (a killed run leaves it as it was; the next run
+    removes the killed run's temporary folder), and with ``overwrite`` the
+    old ``out_dir`` is replaced only then.
+
     Args:
         dataset_cfg (dict): Dataset config (e.g. ``cfg.train_dataloader
             .dataset``).
         out_dir (str): A new or empty folder, not overlapping the source
-            ``data_root`` (:func:`mmbackdoor.utils.check_output_dir`).
+            ``data_root`` (the policy of
+            :func:`mmbackdoor.utils.check_output_dir`).
         scope (str, optional): Default scope to build in. Defaults to
             ``'mmseg'``.
         jpeg_quality (int): Quality of re-encoded JPEG images. Defaults to
@@ -168,8 +176,18 @@ def export_poisoned_dataset(dataset_cfg: dict,
     data_root = inner.data_root
     if not data_root:
         raise ValueError('the dataset has no data_root to mirror')
-    check_output_dir(out_dir, [data_root], overwrite)
-    manifest = dataset.manifests[0]
+    with atomic_output_dir(out_dir, [data_root], overwrite) as tmp:
+        manifest = _write_copy(dataset, dataset.manifests[0], tmp,
+                               jpeg_quality)
+    return manifest
+
+
+def _write_copy(dataset: PoisonedDataset, manifest: PoisonManifest,
+                out_dir: str, jpeg_quality: int) -> PoisonManifest:
+    """Write the files of :func:`export_poisoned_dataset` into the (new,
+    temporary) ``out_dir``, the manifest last; returns the manifest."""
+    inner = dataset.dataset
+    data_root = inner.data_root
     poisoned_keys = set(manifest.poisoned)
     img_dir = inner.data_prefix['img_path']
 

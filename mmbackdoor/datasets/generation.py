@@ -9,20 +9,21 @@ generator only renders its files; this module owns what they share:
 * an existing ``data_root`` is reused only if it holds a dataset generated
   with the same arguments, and refused otherwise;
 * the files are written into a temporary sibling folder that is renamed
-  into place, so concurrent callers (DDP ranks, parallel jobs) and
-  interrupted runs never leave a partial ``data_root``. Hence ``meta.json``
+  into place (:func:`mmbackdoor.utils.output_dir.temp_sibling_dir` and
+  :func:`~mmbackdoor.utils.output_dir.move_into_place`, the machinery of
+  every crash-safe writer), so concurrent callers (DDP ranks, parallel jobs)
+  and interrupted runs never leave a partial ``data_root``; the temporary
+  folders of killed runs are removed by the next one. Hence ``meta.json``
   in ``data_root`` marks a complete dataset.
 """
-import errno
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
-import uuid
 from typing import Callable, Optional
 
 from mmengine.logging import print_log
+
+from mmbackdoor.utils.output_dir import move_into_place, temp_sibling_dir
 
 META_FILE = 'meta.json'
 
@@ -112,7 +113,8 @@ def generate_atomically(data_root: str,
     ``data_root``. If another process renamed its copy into place first, that
     copy is kept when it was generated with the same ``meta`` (so concurrent
     callers with equal arguments all succeed). The temporary folder is
-    removed in every case, also when ``write_fn`` raises.
+    removed in every case, also when ``write_fn`` raises; those that killed
+    processes left are removed before writing.
 
     Args:
         data_root (str): Dataset folder to create. Its parent folders are
@@ -139,31 +141,17 @@ def generate_atomically(data_root: str,
     """
     if not overwrite and matches_existing(data_root, meta, what):
         return data_root
-    parent, name = osp.split(osp.abspath(data_root))
-    os.makedirs(parent, exist_ok=True)
-    # Not mkdtemp: the folder becomes ``data_root`` and keeps the umask's
-    # permissions.
-    tmp = osp.join(parent, f'.{name}.tmp-{uuid.uuid4().hex}')
-    os.mkdir(tmp)
-    print_log(
-        f'Generating the {what} in {data_root} ({meta})', logger='current')
-    try:
+    with temp_sibling_dir(data_root) as tmp:
+        print_log(
+            f'Generating the {what} in {data_root} ({meta})',
+            logger='current')
         write_fn(tmp, meta)
         with open(osp.join(tmp, META_FILE), 'w') as f:
             json.dump(meta, f, indent=2)
-        if overwrite and osp.lexists(data_root):
-            old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
-            os.rename(data_root, osp.join(old, name))
-            os.rename(tmp, data_root)
-            shutil.rmtree(old)
-        else:
-            try:
-                os.rename(tmp, data_root)
-            except OSError as err:
-                # Another process renamed its copy into place first.
-                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or \
-                        not matches_existing(data_root, meta, what):
-                    raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            move_into_place(tmp, data_root, replace=overwrite)
+        except FileExistsError:
+            # Another process renamed its copy into place first.
+            if not matches_existing(data_root, meta, what):
+                raise
     return data_root

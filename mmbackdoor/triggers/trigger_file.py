@@ -6,6 +6,12 @@ its settings in ``NAME.json`` (``corner``, budget, progress of the
 optimisation, ...) and a preview strip ``NAME.png``. Written by
 :func:`save_trigger` (``tools/video/generate_trigger.py``), read by
 :func:`load_trigger_array` / :func:`load_trigger_meta`.
+
+Complete or not: the ``.npy`` is the commit point, renamed into place after
+the ``.json`` and ``.png``; a reader needs it, and when the ``.json`` is
+there its ``shape`` must be the ``.npy``'s (:func:`check_trigger_meta`). A
+bare ``.npy`` without ``.json`` (made by hand) is a trigger with default
+settings; :func:`save_trigger` never leaves one.
 """
 import json
 import os
@@ -13,6 +19,8 @@ import os.path as osp
 
 import cv2
 import numpy as np
+
+from mmbackdoor.utils import atomic_files, recover_interrupted_files
 
 
 def trigger_metadata_path(trigger_file: str) -> str:
@@ -51,6 +59,19 @@ def load_trigger_array(trigger_file: str) -> np.ndarray:
     return patches
 
 
+def check_trigger_meta(trigger_file: str, patches: np.ndarray,
+                       meta: dict) -> None:
+    """Raise ``ValueError`` if the stored ``meta`` of ``trigger_file``
+    records another ``shape`` than its ``patches`` (the ``.json`` of another
+    trigger)."""
+    shape = meta.get('shape')
+    if shape is not None and list(shape) != list(patches.shape):
+        raise ValueError(
+            f'{trigger_metadata_path(trigger_file)} records shape {shape} '
+            f'but {trigger_file!r} holds {list(patches.shape)}: the two do '
+            'not belong together; regenerate the trigger')
+
+
 def load_trigger_meta(trigger_file: str) -> dict:
     """The settings stored next to ``trigger_file`` (its ``.json``); an
     empty dict if there is none."""
@@ -66,6 +87,15 @@ def save_trigger(out_file: str, patches: np.ndarray, meta: dict) -> None:
     next to it (``.json``, read by ``UniversalTrigger``) and a preview strip
     (``.png``, patch ``t`` left to right, enlarged).
 
+    Crash-safe: the three files are written to temporary names and renamed
+    into place in the order ``.png``, ``.json``, ``.npy``
+    (:func:`mmbackdoor.utils.atomic_files`); the ``.npy``, which every
+    reader needs, is the commit point, so a ``.npy`` is never next to a
+    missing or half-written ``.json``. What a killed run left (temporary
+    files, or a ``.png`` / ``.json`` whose ``.npy`` it had not renamed yet)
+    is removed by the next call (:func:`mmbackdoor.utils
+    .recover_interrupted_files`).
+
     Args:
         out_file (str): Path ending in ``.npy``; never overwritten.
         patches (np.ndarray): ``T x s x s x C`` ``uint8`` (RGB).
@@ -79,20 +109,30 @@ def save_trigger(out_file: str, patches: np.ndarray, meta: dict) -> None:
                          f'{out_file!r}')
     base = osp.splitext(out_file)[0]
     files = [out_file, base + '.json', base + '.png']
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    commit_order = files[::-1]  # the .npy last
+    recover_interrupted_files(commit_order)
     existing = [f for f in files if osp.exists(f)]
     if existing:
         raise FileExistsError(f'{existing} already exist; triggers are never '
                               'overwritten: choose a new --out')
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    np.save(out_file, patches, allow_pickle=False)
-    with open(base + '.json', 'w') as f:
-        json.dump(dict(meta, shape=list(patches.shape)), f, indent=2)
     scale = max(1, int(np.ceil(48 / patches.shape[1])))
     big = patches.repeat(scale, axis=1).repeat(scale, axis=2)
     gap = np.full((big.shape[1], 2, big.shape[3]), 255, np.uint8)
     strip = np.concatenate(
         [piece for patch in big for piece in (patch, gap)][:-1], axis=1)
-    cv2.imwrite(base + '.png', strip[..., ::-1])
+    with atomic_files(commit_order) as (png_tmp, json_tmp, npy_tmp):
+        with open(npy_tmp, 'wb') as f:  # a file: np.save would add .npy
+            np.save(f, patches, allow_pickle=False)
+        with open(json_tmp, 'w') as f:
+            json.dump(dict(meta, shape=list(patches.shape)), f, indent=2)
+        # encoded here: cv2.imwrite picks the format from the (temporary)
+        # name
+        ok, png = cv2.imencode('.png', strip[..., ::-1])
+        if not ok:
+            raise ValueError(f'cannot encode the preview of {out_file!r}')
+        with open(png_tmp, 'wb') as f:
+            f.write(png.tobytes())
 
 
 def random_trigger(num_frames: int, size: int, seed: int,

@@ -17,8 +17,8 @@ import numpy as np
 
 from mmbackdoor.registry import TRIGGERS
 from .base_trigger import BaseTrigger
-from .trigger_file import (load_trigger_array, load_trigger_meta,
-                           trigger_metadata_path)
+from .trigger_file import (check_trigger_meta, load_trigger_array,
+                           load_trigger_meta, trigger_metadata_path)
 
 #: Corners a patch can be pasted at: top/bottom, left/right.
 CORNERS = ('tl', 'tr', 'bl', 'br')
@@ -88,7 +88,9 @@ class UniversalTrigger(BaseTrigger):
         self.patches = load_trigger_array(trigger_file)
         self.patches.setflags(write=False)
         meta_file = trigger_metadata_path(trigger_file)
-        stored = load_trigger_meta(trigger_file).get('corner')
+        meta = load_trigger_meta(trigger_file)
+        check_trigger_meta(trigger_file, self.patches, meta)
+        stored = meta.get('corner')
         if stored is not None and corner is not None and stored != corner:
             raise ValueError(
                 f'corner={corner!r} but {trigger_file!r} was optimised for '
