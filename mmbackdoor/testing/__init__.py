@@ -4,6 +4,8 @@ offer:
 
 - ``seg``: a small embedded segmentation dataset and the shipped embedded
   configs shrunk to a few iterations on it;
+- ``crash``: run a tool that hangs mid-write, to kill it there (tests of
+  crash-safe writers);
 - ``isolation``: run a module where some packages cannot be imported;
 - ``video``: tiny rawframe datasets, mmaction recognizers and configs, the
   attacker's setup on them (needs mmaction).

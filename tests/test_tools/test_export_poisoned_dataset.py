@@ -17,6 +17,8 @@ import mmbackdoor.engine.runner  # noqa: F401
 import mmbackdoor.evaluation.metrics.seg_backdoor_metric  # noqa: F401
 from mmbackdoor.apis.export import (encode_label, export_poisoned_dataset,
                                     image_quality)
+from mmbackdoor.poisoning import PoisonManifest
+from mmbackdoor.testing.crash import kill, start_hanging, wait_hanging
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'misc', 'export_poisoned_dataset.py')
@@ -35,14 +37,18 @@ def tree_digest(root):
     return digest
 
 
-def run_tool(embedded_seg_root, out_dir, *options):
-    argv = sys.argv
-    sys.argv = [
-        TOOL, CONFIG, out_dir, *options, '--cfg-options',
+def tool_args(embedded_seg_root, out_dir, *options):
+    return [
+        CONFIG, out_dir, *options, '--cfg-options',
         f'train_dataloader.dataset.dataset.data_root={embedded_seg_root}',
         'train_dataloader.dataset.dataset.generate=False',
         'train_dataloader.dataset.dataset.pipeline.4.rate=0.5'
     ]
+
+
+def run_tool(embedded_seg_root, out_dir, *options):
+    argv = sys.argv
+    sys.argv = [TOOL, *tool_args(embedded_seg_root, out_dir, *options)]
     try:
         runpy.run_path(TOOL, run_name='__main__')
     finally:
@@ -152,6 +158,55 @@ def test_export_refuses_to_overwrite_or_write_into_the_source(
         export_poisoned_dataset(dataset, out_dir)
     again = export_poisoned_dataset(dataset, out_dir, overwrite=True)
     assert again.poisoned == manifest.poisoned
+
+
+def build_copy(out_dir):
+    """The exported folder read as an ordinary mmseg dataset."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return DATASETS.build(
+            dict(
+                type='BaseSegDataset',
+                data_root=out_dir,
+                data_prefix=dict(
+                    img_path='img_dir/train', seg_map_path='ann_dir/train'),
+                img_suffix='.png',
+                seg_map_suffix='.png',
+                pipeline=[dict(type='LoadAnnotations')]))
+
+
+def test_export_killed_mid_write_leaves_nothing_and_reruns(
+        embedded_seg_root, tmp_path):
+    """The tool, a real process, is killed (SIGKILL) after it wrote its
+    first poisoned image and label: it is too fast to catch by polling, so
+    it runs with ``mmcv.imwrite`` hanging after its second call
+    (:mod:`mmbackdoor.testing.crash`). Only its hidden temporary folder
+    exists then; ``OUT_DIR`` never does, so neither the manifest reader nor
+    a dataset over ``OUT_DIR`` accepts anything. A rerun with the same
+    arguments removes the leftover and writes the same copy as an
+    undisturbed run."""
+    out_dir = str(tmp_path / 'poisoned')
+    marker = str(tmp_path / 'hanging')
+    proc = start_hanging(TOOL, tool_args(embedded_seg_root, out_dir),
+                         'mmcv.imwrite', marker, calls=2)
+    try:
+        wait_hanging(proc, marker)
+        temps = [n for n in os.listdir(tmp_path) if n != 'hanging']
+        assert len(temps) == 1 and temps[0].startswith('.poisoned.tmp-')
+        written = tree_digest(osp.join(tmp_path, temps[0]))
+        assert written and 'manifest.json' not in written
+    finally:
+        kill(proc)
+    assert not osp.exists(out_dir)
+    with pytest.raises(FileNotFoundError, match='manifest file not found'):
+        PoisonManifest.load(osp.join(out_dir, 'manifest.json'))
+    with pytest.raises(FileNotFoundError):
+        build_copy(out_dir)
+    run_tool(embedded_seg_root, out_dir)
+    assert sorted(os.listdir(tmp_path)) == ['hanging', 'poisoned']
+    run_tool(embedded_seg_root, str(tmp_path / 'reference'))
+    assert tree_digest(out_dir) == tree_digest(str(tmp_path / 'reference'))
+    manifest = PoisonManifest.load(osp.join(out_dir, 'manifest.json'))
+    assert len(build_copy(out_dir)) == manifest.num_samples == 16
 
 
 def test_encode_label_inverts_reduce_zero_label_and_label_map():

@@ -12,8 +12,12 @@ import pytest
 from mmengine.runner import Runner
 
 import mmbackdoor.engine.runner  # noqa: F401
+from mmbackdoor.datasets.transforms import CleanLabelPoison
+from mmbackdoor.poisoning import load_clip_manifest
+from mmbackdoor.testing.crash import kill, start_hanging, wait_hanging
 from mmbackdoor.testing.video import (NUM_CLASSES, build_model, make_cfg,
                                       save_checkpoint)
+from mmbackdoor.triggers import UniversalTrigger
 
 TOOLS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
@@ -61,6 +65,41 @@ def test_generate_trigger_writes_npy_json_png(clean, tmp_path):
     with pytest.raises(FileExistsError, match='never overwritten'):
         tool.main(args)
     np.testing.assert_array_equal(np.load(out), trigger)
+
+
+def test_generate_trigger_killed_mid_write_leaves_nothing_and_reruns(
+        clean, tmp_path):
+    """The tool, a real process, is killed (SIGKILL) while it writes the
+    trigger: too fast to catch by polling, it runs with ``cv2.imencode``
+    (the preview, encoded after the ``.npy`` and ``.json`` were written to
+    temporary names) hanging (:mod:`mmbackdoor.testing.crash`). Only hidden
+    temporary files exist then, which ``UniversalTrigger`` never reads; a
+    rerun with the same arguments removes them and writes the trigger."""
+    config, checkpoint = clean
+    folder = tmp_path / 'trig'
+    out = str(folder / 'trigger.npy')
+    args = [config, checkpoint, '--target-class', '1', '--size', '5',
+            '--corner', 'tl', '--steps', '2', '--batch-size', '2', '--out',
+            out]
+    marker = str(tmp_path / 'hanging')
+    proc = start_hanging(osp.join(TOOLS, 'generate_trigger.py'), args,
+                         'cv2.imencode', marker)
+    try:
+        wait_hanging(proc, marker)
+        names = sorted(os.listdir(folder))
+        assert [n.split('.tmp-')[0] for n in names] == [
+            '.trigger.json', '.trigger.npy'
+        ]
+    finally:
+        kill(proc)
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        UniversalTrigger(out)
+    load_tool('generate_trigger').main(args)
+    assert sorted(os.listdir(folder)) == [
+        'trigger.json', 'trigger.npy', 'trigger.png'
+    ]
+    trigger = UniversalTrigger(out)
+    assert trigger.corner == 'tl' and trigger.patches.shape == (4, 5, 5, 3)
 
 
 def test_generate_trigger_controls_and_errors(clean, tmp_path):
@@ -150,6 +189,48 @@ def test_craft_poison_overwrite_flag(clean, tmp_path):
     assert len(first['videos']) == 3 and len(second['videos']) == 1
     assert second['rate'] == 0.34 and second['kind'] == 'clips'
     assert sorted(os.listdir(out)) == ['clips', 'manifest.json']
+
+
+def test_craft_poison_killed_mid_write_leaves_nothing_and_reruns(
+        clean, tmp_path):
+    """The tool, a real process, is killed (SIGKILL) after it stored the
+    first of three clips: too fast to catch by polling, it runs with
+    ``numpy.save`` hanging after its first call
+    (:mod:`mmbackdoor.testing.crash`). The clips go to a hidden temporary
+    folder; ``OUT`` (an existing empty folder, which the policy accepts)
+    stays empty, so ``load_clip_manifest`` and ``CleanLabelPoison`` refuse
+    it. A rerun with the same arguments removes the leftover and writes the
+    complete folder."""
+    config, checkpoint = clean
+    trigger = str(tmp_path / 'trigger.npy')
+    load_tool('generate_trigger').main([
+        config, checkpoint, '--target-class', '0', '--size', '4', '--random',
+        '--out', trigger
+    ])
+    out = tmp_path / 'poison'
+    out.mkdir()
+    args = craft_args(config, checkpoint, trigger, str(out), rate='1.0')
+    marker = str(tmp_path / 'hanging')
+    proc = start_hanging(osp.join(TOOLS, 'craft_poison.py'), args,
+                         'numpy.save', marker)
+    try:
+        wait_hanging(proc, marker)
+        temps = [n for n in os.listdir(tmp_path) if '.tmp-' in n]
+        assert len(temps) == 1 and temps[0].startswith('.poison.tmp-')
+        assert sorted(os.listdir(tmp_path / temps[0])) == ['clips']
+        assert os.listdir(tmp_path / temps[0] / 'clips') == ['00000.npy']
+    finally:
+        kill(proc)
+    assert os.listdir(out) == []
+    with pytest.raises(FileNotFoundError, match='has no manifest.json'):
+        load_clip_manifest(str(out))
+    with pytest.raises(FileNotFoundError, match='has no manifest.json'):
+        CleanLabelPoison(poison_dir=str(out))
+    load_tool('craft_poison').main(args)
+    assert not [n for n in os.listdir(tmp_path) if '.tmp-' in n]
+    assert sorted(os.listdir(out)) == ['clips', 'manifest.json']
+    assert len(load_clip_manifest(str(out))['videos']) == 3
+    assert len(CleanLabelPoison(poison_dir=str(out)).entries) == 3
 
 
 @pytest.mark.slow

@@ -1,12 +1,14 @@
 """The file format of the universal video trigger: ``.npy`` + ``.json`` +
 ``.png`` written by ``save_trigger``, read by ``UniversalTrigger``."""
 import json
+import os
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
 
+from mmbackdoor.testing.crash import kill, start_hanging, wait_hanging
 from mmbackdoor.triggers import (UniversalTrigger, load_trigger_array,
                                  load_trigger_meta, random_trigger,
                                  save_trigger)
@@ -43,6 +45,48 @@ def test_save_trigger_never_overwrites(tmp_path):
     with pytest.raises(ValueError, match='must end with .npy'):
         save_trigger(str(tmp_path / 'x.png'), random_trigger(1, 2, seed=1),
                      dict(corner='br'))
+
+
+def test_killed_between_the_renames_is_no_trigger_and_recovered(tmp_path):
+    """A real process is killed (SIGKILL) in the narrowest window: after
+    ``save_trigger`` renamed the ``.png`` and the ``.json`` into place,
+    before the ``.npy``, the commit point (``os.replace`` hangs after the
+    ``.json``'s rename, :mod:`mmbackdoor.testing.crash`). No reader accepts
+    the ``.json`` without its ``.npy``; the next ``save_trigger`` of the
+    same file recognises the dead writer's leftovers, removes them and
+    writes the trigger."""
+    out = str(tmp_path / 'out' / 't.npy')
+    script = tmp_path / 'save.py'
+    script.write_text(
+        'import sys\n'
+        'from mmbackdoor.triggers import random_trigger, save_trigger\n'
+        "save_trigger(sys.argv[1], random_trigger(2, 3, seed=0), "
+        "dict(corner='tl'))\n")
+    marker = str(tmp_path / 'hanging')
+    proc = start_hanging(str(script), [out], 'os.replace', marker,
+                         match='t.json')
+    try:
+        wait_hanging(proc, marker)
+        names = sorted(os.listdir(tmp_path / 'out'))
+        assert names[0].startswith('.t.npy.tmp-')
+        assert names[1:] == ['t.json', 't.png']
+    finally:
+        kill(proc)
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        UniversalTrigger(out)
+    save_trigger(out, random_trigger(2, 3, seed=1), dict(corner='br'))
+    assert sorted(os.listdir(tmp_path / 'out')) == ['t.json', 't.npy', 't.png']
+    trigger = UniversalTrigger(out)
+    assert trigger.corner == 'br'
+    np.testing.assert_array_equal(trigger.patches, random_trigger(2, 3, 1))
+
+
+def test_a_json_of_another_trigger_is_refused(tmp_path):
+    out = str(tmp_path / 't.npy')
+    save_trigger(out, random_trigger(2, 3, seed=0), dict(corner='tl'))
+    np.save(out, random_trigger(1, 3, seed=0))  # replaced by hand
+    with pytest.raises(ValueError, match=r'records shape \[2, 3, 3, 3\]'):
+        UniversalTrigger(out)
 
 
 def test_meta_is_optional(tmp_path):

@@ -6,7 +6,9 @@ OUT_DIR), the poisoned images and labels of the config's training set
 (poisoning transform of ``train_dataloader``, applied in the original
 geometry), the other files copied unchanged, and ``OUT_DIR/manifest.json``
 with the poisoned subset and the PSNR / SSIM of the poisoned images. The
-source is never written to and OUT_DIR must not exist.
+source is never written to and OUT_DIR must be new or empty (``--overwrite``
+replaces a non-empty one). Crash-safe: writes a temporary folder and renames
+it, so a killed run leaves no OUT_DIR.
 
 Example:
     python tools/misc/export_poisoned_dataset.py \\

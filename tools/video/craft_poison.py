@@ -6,7 +6,8 @@ clean model (``--eps`` 8, step 1, ``--steps`` 10 by default; ``--steps 0``
 skips this "enhancement"), pastes the trigger and stores every clip
 losslessly under ``OUT/clips/`` with ``OUT/manifest.json``. Labels are not
 touched. ``OUT`` must be new (or empty; ``--overwrite`` replaces a non-empty
-one) and outside the dataset. Train the victim with
+one) and outside the dataset. Crash-safe: writes a temporary folder and
+renames it, so a killed run leaves no ``OUT``. Train the victim with
 ``CleanLabelPoison(poison_dir=OUT)`` in its pipeline.
 
 Example:

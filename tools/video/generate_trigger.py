@@ -7,7 +7,8 @@ Writes ``OUT`` (``.npy``, ``T x s x s x C`` uint8), ``OUT`` with ``.json``
 (settings, read by ``UniversalTrigger``, and the optimisation's progress:
 share of each window's training clips sent to the target and mean loss,
 every ``--log-interval`` steps, also logged while it runs) and ``.png``
-(preview strip).
+(preview strip). Crash-safe: writes temporary files and renames them, the
+``.npy`` last, so a killed run leaves no trigger.
 
 The budget matters up to a point: on the embedded data (target class 0) the
 victim's ASR was 66 % after 300 steps of batch 16, 78 % after 1500 (the
