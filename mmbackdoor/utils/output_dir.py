@@ -221,7 +221,8 @@ def atomic_output_dir(out_dir: str,
     exists half-written: a run that fails or is killed leaves it as it was
     (the temporary sibling of a killed run is removed by the next one).
     If ``out_dir`` is a symbolic link to an empty folder, its target is
-    written.
+    written. The parent folder of ``out_dir`` must be writable, and
+    ``out_dir`` no mount point (it could not be replaced).
 
     Args:
         out_dir (str): The final folder.
@@ -232,12 +233,17 @@ def atomic_output_dir(out_dir: str,
         str: The temporary folder, a sibling of ``out_dir``.
 
     Raises:
-        ValueError: If ``out_dir`` overlaps a source.
+        ValueError: If ``out_dir`` overlaps a source or is a mount point.
         FileExistsError: If ``out_dir`` is a file, or a non-empty folder
             (before or after writing) and ``overwrite`` is False.
     """
     _check_output_dir(out_dir, sources, overwrite)
     target = osp.realpath(out_dir)
+    if osp.ismount(target):
+        raise ValueError(
+            f'{out_dir!r} is a mount point: the result is written next to '
+            'it and renamed into place, which a mount point does not allow; '
+            'choose a folder inside it')
     with temp_sibling_dir(target) as tmp:
         yield tmp
         move_into_place(tmp, target, replace=overwrite)

@@ -92,6 +92,19 @@ def test_policy_empty_folder_symlink_and_refusals(tmp_path):
     assert link.is_symlink() and os.listdir(real) == ['f']
 
 
+def test_a_mount_point_is_refused_before_writing(tmp_path, monkeypatch):
+    mount = tmp_path / 'volume'
+    mount.mkdir()
+    monkeypatch.setattr(osp, 'ismount', lambda path: path == str(mount))
+    with pytest.raises(ValueError, match='mount point.*inside it'):
+        with atomic_output_dir(str(mount)):
+            pytest.fail('refused before writing')
+    assert siblings(tmp_path) == []
+    with atomic_output_dir(str(mount / 'run')) as tmp:
+        open(osp.join(tmp, 'f'), 'w').close()
+    assert os.listdir(mount / 'run') == ['f']
+
+
 def test_a_folder_written_meanwhile_is_not_replaced(tmp_path):
     out = tmp_path / 'out'
     with pytest.raises(FileExistsError, match='another process'):
