@@ -247,6 +247,116 @@ def patch_cpu_distributed() -> bool:
     return True
 
 
+def _package_dir() -> str:
+    """The folder of the imported mmbackdoor package
+    (:func:`_with_shipped_configs`)."""
+    return _with_shipped_configs(osp.dirname(osp.abspath(
+        importlib.util.find_spec('mmbackdoor').origin)))
+
+
+def _with_shipped_configs(package_dir: str) -> str:
+    """``package_dir``, which must hold the shipped configs (``.mim/``,
+    made by ``setup.py``).
+
+    Raises:
+        FileNotFoundError: If it has no ``.mim/configs`` (a checkout on
+            ``PYTHONPATH``, or one installed editable before the configs
+            shipped).
+    """
+    if not osp.isdir(osp.join(package_dir, '.mim', 'configs')):
+        raise FileNotFoundError(
+            f'{package_dir}/.mim/configs is missing, so `mmbackdoor::` '
+            'configs cannot resolve: install mmbackdoor (`pip install .`, '
+            'or `pip install -e .` again in a checkout: it links .mim/ to '
+            'the configs)')
+    return package_dir
+
+
+#: The prefix of the shipped configs: ``mmbackdoor::<path under configs/>``.
+CONFIG_PREFIX = 'mmbackdoor::'
+
+
+def patch_config_prefix() -> bool:
+    """Let a config anywhere inherit the shipped configs as
+    ``_base_ = ['mmbackdoor::<path under configs/>']``, and
+    ``mmengine.hub.get_config('mmbackdoor::<path>')`` load them.
+
+    Upstream: open-mmlab/mmengine#1410 (``package::`` resolves only for the
+    codebases in mmengine's hard-coded ``MODULE2PACKAGE``: ``AssertionError:
+    mmengine does not support to load mmbackdoor config``; the fix,
+    open-mmlab/mmengine#1411, was closed unmerged). The package ships its
+    configs under ``mmbackdoor/.mim/configs`` (``setup.py``). Adding
+    ``mmbackdoor`` to ``MODULE2PACKAGE`` would not do:
+
+    - mmengine would then take mmbackdoor for a codebase: every registry of
+      scope ``mmbackdoor`` without import locations would call a
+      ``mmbackdoor.utils.register_all_modules``, which does not exist;
+    - it finds a package's folder with ``get_installed_path``, the
+      dist-info location joined with the module name: for an editable
+      install ``site-packages/mmbackdoor``, which does not exist (the code
+      stays in the checkout);
+    - it gives every top-level typed dict of a ``package::`` base
+      ``_scope_=package``, to build it in that codebase's registries. The
+      shipped configs build mmseg / mmaction types under their own
+      ``default_scope``; under scope ``mmbackdoor`` the runner fails
+      (``KeyError: 'SegVisualizationHook is not in the mmengine::hook
+      registry'``).
+
+    So ``mmbackdoor::<path>`` is resolved here, only that prefix:
+    ``Config._get_cfg_path`` (``_base_``) gives
+    ``<imported package>/.mim/configs/<path>`` and no scope, like a relative
+    base (its own ``mmseg::`` / ``mmaction::`` bases keep theirs);
+    ``get_config``'s look-ups take ``mmbackdoor`` as the package and the
+    imported package's folder (then mmengine reads ``.mim/model-index.yml``
+    and ``.mim/configs/<path>`` as for any codebase). ``get_model`` stays
+    unsupported (it needs a codebase's ``register_all_modules``).
+
+    Applies on ``import mmbackdoor``, so a script that loads such a config
+    must import mmbackdoor first (``tools/*.py`` do); the config's
+    ``custom_imports`` come too late, after the ``_base_`` files.
+
+    Returns:
+        bool: Whether the patch was applied.
+    """
+    from mmengine.config import Config
+    from mmengine.config import utils as config_utils
+    hub = importlib.import_module('mmengine.hub.hub')
+
+    if getattr(Config._get_cfg_path, '__mmbackdoor_patch__', False):
+        return True  # applied before
+    if 'mmbackdoor' in config_utils.MODULE2PACKAGE:
+        return False  # an mmengine that knows mmbackdoor by itself
+
+    original_cfg_path = Config._get_cfg_path
+
+    def _get_cfg_path(cfg_path: str, filename: str):
+        if not cfg_path.startswith(CONFIG_PREFIX):
+            return original_cfg_path(cfg_path, filename)
+        return config_utils._get_external_cfg_base_path(
+            _package_dir(), cfg_path[len(CONFIG_PREFIX):]), None
+
+    original_split = hub._get_package_and_cfg_path
+
+    def _get_package_and_cfg_path(cfg_path: str):
+        if not cfg_path.startswith(CONFIG_PREFIX):
+            return original_split(cfg_path)
+        return 'mmbackdoor', cfg_path[len(CONFIG_PREFIX):]
+
+    original_installed_path = hub.get_installed_path
+
+    def get_installed_path(package: str) -> str:
+        if package != 'mmbackdoor':
+            return original_installed_path(package)
+        return _package_dir()
+
+    _get_cfg_path.__mmbackdoor_patch__ = True
+    Config._get_cfg_path = staticmethod(_get_cfg_path)
+    hub._get_package_and_cfg_path = _get_package_and_cfg_path
+    hub.get_installed_path = get_installed_path
+    APPLIED['config_prefix'] = 'open-mmlab/mmengine#1410'
+    return True
+
+
 def one_pass_eval_workers(cfg):
     """Give ``cfg``'s val / test dataloaders non-persistent workers, in
     place (pytorch/pytorch#81794).
@@ -291,4 +401,5 @@ def apply_all() -> Dict[str, str]:
     patch_mmaction_drn()
     patch_safe_checkpoint_loading()
     patch_cpu_distributed()
+    patch_config_prefix()
     return APPLIED

@@ -23,6 +23,8 @@ from torch.utils.data import Dataset
 import mmbackdoor
 from mmbackdoor import compat
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
 
 def run_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, '-c', code],
@@ -274,3 +276,115 @@ def test_stop_loader_workers_after_training(tmp_path, workaround):
     gc.collect()
     seconds = time.perf_counter() - start
     assert seconds < 2 if workaround else seconds >= 5
+
+
+# open-mmlab/mmengine#1410: a config outside the repository inherits the
+# shipped configs as ``mmbackdoor::<path under configs/>``.
+SHIPPED = [
+    'backdoor_seg/fine-grained_segformer_mit-t16_1xb8-1k_embedded-seg-'
+    '64x64.py',
+    'backdoor_video/cleanlabel_i3d_r18-w8_source-pretrained_1xb16-8x2x1-8e_'
+    'embedded-video-rgb.py',
+]
+PREFIX_PATCHED = 'config_prefix' in compat.APPLIED
+
+
+def user_config(folder, shipped=SHIPPED[0]) -> str:
+    path = osp.join(str(folder), 'my_config.py')
+    with open(path, 'w') as f:
+        f.write(f"_base_ = ['mmbackdoor::{shipped}']\n"
+                'train_cfg = dict(max_iters=2)\n')
+    return path
+
+
+def scopes(cfg) -> set:
+    """Every ``_scope_`` value anywhere in ``cfg``."""
+    if isinstance(cfg, dict):
+        found = {cfg['_scope_']} if '_scope_' in cfg else set()
+        return found.union(*(scopes(v) for v in cfg.values()))
+    if isinstance(cfg, (list, tuple)):
+        return set().union(*(scopes(v) for v in cfg))
+    return set()
+
+
+@pytest.mark.skipif(not PREFIX_PATCHED, reason='mmengine resolves it')
+def test_config_prefix_needed(tmp_path):
+    proc = run_python('from mmengine.config import Config\n'
+                      f'Config.fromfile({user_config(tmp_path)!r})')
+    assert proc.returncode != 0
+    assert 'does not support to load mmbackdoor config' in proc.stderr
+
+
+@pytest.mark.skipif(not PREFIX_PATCHED, reason='mmengine resolves it')
+def test_config_prefix_base_scope_needed(tmp_path):
+    """mmengine gives a ``package::`` base's typed dicts ``_scope_=package``;
+    under scope ``mmbackdoor`` the codebase's types do not build."""
+    pytest.importorskip('mmseg')
+    from mmengine.registry import TRANSFORMS, DefaultScope
+    path = tmp_path / 'ade.py'
+    path.write_text("_base_ = ['mmseg::_base_/datasets/ade20k.py']\n")
+    assert Config.fromfile(str(path)).train_dataloader.dataset._scope_ == \
+        'mmseg'
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        assert TRANSFORMS.build(dict(type='PackSegInputs'))
+        with pytest.raises(KeyError, match='PackSegInputs'):
+            TRANSFORMS.build(dict(type='PackSegInputs', _scope_='mmbackdoor'))
+
+
+@pytest.mark.skipif(not PREFIX_PATCHED, reason='mmengine resolves it')
+def test_config_prefix_leaves_mmengine_codebases_alone():
+    """``mmbackdoor`` stays out of ``MODULE2PACKAGE``: there, every registry
+    of scope ``mmbackdoor`` without import locations would call a
+    ``mmbackdoor.utils.register_all_modules`` (``test_package.py``'s
+    ``test_warning_capture_sees_mmengine_scope_warning`` builds one)."""
+    from mmengine.config.utils import MODULE2PACKAGE
+    assert 'mmbackdoor' not in MODULE2PACKAGE
+    assert not hasattr(mmbackdoor.utils, 'register_all_modules')
+
+
+def test_config_prefix_editable_path_needed():
+    """mmengine's own ``get_installed_path`` (``mmengine.utils``, left
+    alone) joins the dist-info location with the module name: for an
+    editable install a folder that does not exist."""
+    from mmengine.utils import get_installed_path
+    path = get_installed_path('mmbackdoor')
+    if osp.isdir(path):
+        pytest.skip('a regular install: mmengine finds its folder')
+    assert osp.realpath(path) != osp.realpath(compat._package_dir())
+
+
+@pytest.mark.parametrize('shipped', SHIPPED, ids=osp.basename)
+def test_user_config_inherits_a_shipped_config(shipped, tmp_path):
+    """``_base_ = ['mmbackdoor::...']`` gives the shipped config (and its
+    own relative and ``mmseg::`` / ``mmaction::`` bases), the override on
+    top, and no ``_scope_='mmbackdoor'`` anywhere."""
+    pytest.importorskip(shipped.startswith('backdoor_seg') and 'mmseg'
+                        or 'mmaction')
+    cfg = Config.fromfile(user_config(tmp_path, shipped)).to_dict()
+    direct = Config.fromfile(osp.join(REPO, 'configs', shipped)).to_dict()
+    assert {k for k in cfg.keys() | direct.keys()
+            if cfg.get(k) != direct.get(k)} == {'train_cfg'}
+    assert cfg['train_cfg']['max_iters'] == 2
+    assert 'mmbackdoor' not in scopes(cfg)
+    assert cfg['custom_imports']['imports'] == ['mmbackdoor']
+
+
+def test_get_config_loads_a_shipped_config():
+    pytest.importorskip('mmseg')
+    from mmengine.hub import get_config
+    cfg = get_config(f'mmbackdoor::{SHIPPED[0]}')
+    assert cfg.filename == osp.join(
+        osp.dirname(osp.abspath(mmbackdoor.__file__)), '.mim', 'configs',
+        SHIPPED[0])
+    assert cfg.model.type == 'EncoderDecoder'
+    pipeline = cfg.train_dataloader.dataset.dataset.pipeline
+    assert 'FineGrainedPoison' in [t['type'] for t in pipeline]
+
+
+def test_config_prefix_says_when_the_configs_are_missing(tmp_path):
+    """A checkout on ``PYTHONPATH``, or installed editable before the
+    configs shipped: no ``mmbackdoor/.mim``."""
+    with pytest.raises(FileNotFoundError, match='pip install -e'):
+        compat._with_shipped_configs(str(tmp_path))
+    (tmp_path / '.mim' / 'configs').mkdir(parents=True)
+    assert compat._with_shipped_configs(str(tmp_path)) == str(tmp_path)
