@@ -3,11 +3,17 @@
 # environment and run the tools against the INSTALLED package from a folder
 # outside the repository:
 #
-# 1. the wheel holds every module of the source tree's mmbackdoor/;
+# 1. the wheel holds every module of the source tree's mmbackdoor/, and
+#    every file of configs/ and model-index.yml under mmbackdoor/.mim/;
 # 2. `import mmbackdoor` resolves to site-packages, and the wheel's declared
 #    requirements are met (`pip check`);
-# 3. `tools/demo.py --smoke` runs every stage (the slow part: minutes);
-# 4. `tools/analysis_tools/browse_poisoned.py` draws a grid of poisoned
+# 3. a user's config in a folder of its own inherits a shipped config as
+#    `_base_ = ['mmbackdoor::...']` (and `mmengine.hub.get_config` loads
+#    one): both resolve to the installed copies, and `tools/train.py` trains
+#    the user's config for two iterations (README, "Using the configs from
+#    your own project");
+# 4. `tools/demo.py --smoke` runs every stage (the slow part: minutes);
+# 5. `tools/analysis_tools/browse_poisoned.py` draws a grid of poisoned
 #    samples of the data the smoke run generated.
 #
 # Run alone with `bash .ci/wheel_check.sh` (`.ci/run` calls it last). The
@@ -66,7 +72,7 @@ pip wheel -q --no-deps --no-build-isolation -w "$WORK/dist" "$WORK/src"
 WHEEL=$(ls "$WORK"/dist/mmbackdoor-*.whl)
 echo "$WHEEL"
 
-step "the wheel holds every module of mmbackdoor/"
+step "the wheel holds every module of mmbackdoor/ and the configs"
 python - "$WORK/src" "$WHEEL" << 'EOF'
 import os
 import sys
@@ -83,6 +89,17 @@ for root, dirs, files in os.walk(os.path.join(src, 'mmbackdoor')):
         os.path.relpath(os.path.join(root, f), src).replace(os.sep, '/')
         for f in files if not f.endswith(('.pyc', '.pyo'))
     }
+# setup.py ships configs/ and model-index.yml under mmbackdoor/.mim/
+configs = set()
+for root, dirs, files in os.walk(os.path.join(src, 'configs')):
+    dirs[:] = [d for d in dirs if d != '__pycache__']
+    configs |= {
+        'mmbackdoor/.mim/' + os.path.relpath(
+            os.path.join(root, f), src).replace(os.sep, '/')
+        for f in files if not f.endswith(('.pyc', '.pyo'))
+    }
+assert len(configs) > 50, sorted(configs)
+expected |= configs | {'mmbackdoor/.mim/model-index.yml'}
 shipped = {
     name for name in zipfile.ZipFile(wheel).namelist()
     if name.startswith('mmbackdoor/')
@@ -90,7 +107,8 @@ shipped = {
 missing = sorted(expected - shipped)
 if missing:
     sys.exit(f'the wheel lacks {len(missing)} files: {missing}')
-print(f'{len(shipped)} files under mmbackdoor/, none missing')
+print(f'{len(shipped)} files under mmbackdoor/ ({len(configs)} of configs/ '
+      'under mmbackdoor/.mim/), none missing')
 EOF
 
 step "install the wheel (not editable, --no-deps)"
@@ -112,6 +130,65 @@ path = mmbackdoor.__file__
 assert 'site-packages' in path and not path.startswith('$REPO/'), path
 print('mmbackdoor', mmbackdoor.__version__, 'from', path)
 "
+
+step "a user's config outside the repository inherits mmbackdoor::"
+# A folder of its own (no configs/ link, not the repository): the shipped
+# base resolves to the installed copy, its own relative and mmseg:: bases
+# with it.
+USER_DIR="$WORK/user"
+mkdir "$USER_DIR"
+cd "$USER_DIR"
+SHIPPED=backdoor_seg/fine-grained_segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py
+cat > my_config.py << EOF
+_base_ = ['mmbackdoor::$SHIPPED']
+# the user's override: two iterations, validation after them
+train_cfg = dict(max_iters=2, val_interval=2)
+EOF
+python - "$REPO" "$SHIPPED" << 'EOF'
+import os.path as osp
+import sys
+
+import mmbackdoor  # before the config: it makes mmbackdoor:: resolve
+from mmengine.config import Config
+from mmengine.hub import get_config
+
+repo, shipped = sys.argv[1:]
+installed = osp.join(osp.dirname(mmbackdoor.__file__), '.mim', 'configs')
+assert 'site-packages' in installed, installed
+cfg = Config.fromfile('my_config.py')
+# mmengine keeps the name of every file a config was read from in its text:
+# the user's, the installed shipped copies, mmseg's
+assert osp.join(installed, shipped) in cfg.text, cfg.text[:2000]
+assert osp.join(installed, '_base_/datasets/embedded_seg.py') in cfg.text
+assert repo not in cfg.text, f'a file of {repo} was read'
+# the model and the poisoning from the shipped base, the override on top
+assert cfg.model.type == 'EncoderDecoder', cfg.model.type
+assert cfg.model.backbone.type == 'MixVisionTransformer'
+assert cfg.train_dataloader.dataset.type == 'PoisonedDataset'
+pipeline = [t.type for t in cfg.train_dataloader.dataset.dataset.pipeline]
+assert 'FineGrainedPoison' in pipeline, pipeline
+assert cfg.val_cfg.type == 'BackdoorValLoop', cfg.val_cfg
+assert cfg.train_cfg.max_iters == 2, cfg.train_cfg
+assert cfg.train_cfg.type == 'IterBasedTrainLoop', cfg.train_cfg
+assert cfg.default_scope == 'mmseg'
+assert '_scope_' not in cfg.train_dataloader.dataset, 'a mmbackdoor scope'
+hub = get_config(f'mmbackdoor::{shipped}')
+assert hub.filename == osp.join(installed, shipped), hub.filename
+assert hub.model == cfg.model
+print(f'mmbackdoor::{shipped} -> {osp.join(installed, shipped)} '
+      '(a _base_ of Config.fromfile, and mmengine.hub.get_config)')
+EOF
+# two iterations on the embedded data (generated into ./data on first use)
+python "$REPO/tools/train.py" my_config.py --work-dir "$USER_DIR/work_dir" \
+    > train.log 2>&1 || { tail -40 train.log; exit 1; }
+test -s "$USER_DIR/work_dir/iter_2.pth"
+grep 'FineGrainedPoison: poisoning' train.log | tail -1
+grep -o 'CBA: [0-9.]*  PBA: [0-9.]*  ASR: [0-9.]*' train.log | tail -1
+if grep -l "$REPO/mmbackdoor" train.log; then
+    echo "the user's training ran code of $REPO/mmbackdoor" >&2
+    exit 1
+fi
+cd "$RUN"
 
 step "tools/demo.py --smoke (every stage)"
 python "$REPO/tools/demo.py" --smoke --progress 60 --out "$WORK/demo" \
