@@ -7,6 +7,8 @@ offer:
 - ``crash``: run a tool that hangs mid-write, to kill it there (tests of
   crash-safe writers);
 - ``isolation``: run a module where some packages cannot be imported;
+- ``tiny_segmentor``: a tiny real mmseg segmentor and synthetic batches
+  (needs mmseg);
 - ``video``: tiny rawframe datasets, mmaction recognizers and configs, the
   attacker's setup on them (needs mmaction).
 """

@@ -1,6 +1,7 @@
-"""Fixtures of the attack tests (helpers in ``tiny_segmentor.py``)."""
+"""Fixtures of the attack tests (helpers in
+:mod:`mmbackdoor.testing.tiny_segmentor`)."""
 import pytest
-from tiny_segmentor import build_segmentor, fit, make_batch
+from mmbackdoor.testing.tiny_segmentor import build_segmentor, fit, make_batch
 
 
 @pytest.fixture

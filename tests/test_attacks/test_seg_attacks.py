@@ -12,7 +12,8 @@ from mmbackdoor.attacks import CosPGD, EroSeg, SegPGD, build_attack
 from mmbackdoor.attacks import functional as AF
 from mmbackdoor.registry import ATTACKS
 
-from tiny_segmentor import NUM_CLASSES, build_segmentor, make_batch
+from mmbackdoor.testing.tiny_segmentor import (NUM_CLASSES, build_segmentor,
+                                               make_batch)
 
 ATTACK_TYPES = ['PGD', 'SegPGD', 'CosPGD', 'EroSeg']
 

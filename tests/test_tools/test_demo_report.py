@@ -3,7 +3,9 @@ that did not run left out."""
 import os
 import sys
 
-from test_train_test import REPO
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
 
 sys.path.insert(0, os.path.join(REPO, 'tools'))
 try:

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from test_train_test import REPO
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""A tiny real mmseg segmentor and synthetic batches for the attack tests."""
+"""A tiny real mmseg segmentor (UNet + FCN head) and synthetic batches, for
+attack and hook tests (needs mmseg)."""
 import torch
 from mmengine.config import ConfigDict
 from mmengine.registry import DefaultScope
