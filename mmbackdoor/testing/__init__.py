@@ -11,4 +11,6 @@ offer:
   (needs mmseg);
 - ``video``: tiny rawframe datasets, mmaction recognizers and configs, the
   attacker's setup on them (needs mmaction).
+- ``zoo_checkpoints``: checkpoints laid out as the mmseg / mmaction model
+  zoos publish them (0.x and 1.x), with the weights of a model built here.
 """
