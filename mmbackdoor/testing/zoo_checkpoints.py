@@ -77,8 +77,9 @@ class _Numpy1Pickler(pickle._Pickler):
 
 
 #: A ``pickle_module`` for ``torch.save`` with :class:`_Numpy1Pickler`.
-_NUMPY1_PICKLE = types.SimpleNamespace(
-    Pickler=_Numpy1Pickler, dump=pickle.dump)
+_NUMPY1_PICKLE = types.ModuleType('numpy1_pickle')
+_NUMPY1_PICKLE.Pickler = _Numpy1Pickler
+_NUMPY1_PICKLE.dump = pickle.dump
 
 
 def seg_dataset_meta(classes: Sequence[str], palette: Sequence) -> dict:

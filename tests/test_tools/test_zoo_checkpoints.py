@@ -163,7 +163,6 @@ def test_numpy1_names_need_the_allow_list(tmp_path):
     assert isinstance(best, np.float64) and best == pytest.approx(0.7268)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('fmt', SEG_FORMATS)
 def test_tools_test_reports_backdoor_metrics(fmt, embedded_seg_root,
                                              tmp_path):
@@ -197,7 +196,6 @@ def test_robustness_eval(fmt, embedded_seg_root, tmp_path, capsys):
     assert f'Robustness of {checkpoint}' in capsys.readouterr().out
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('fmt', VIDEO_FORMATS)
 def test_tools_test_video_backdoor_metrics(fmt, tmp_path):
     checkpoint = video_checkpoint(fmt, tmp_path / 'zoo.pth')
