@@ -7,6 +7,7 @@ from mmengine.registry import DATASETS
 
 from mmbackdoor.utils import (dataset_with_pipeline, is_poison_transform,
                               iter_transforms)
+from .data_check import check_dataset_files
 
 
 def find_poison_transforms(dataset: Any) -> List[Any]:
@@ -33,6 +34,12 @@ class PoisonedDataset:
     at build time and the subset is the same in every epoch, worker, rank
     and resumed run. Indexing, length and metainfo are the inner dataset's.
 
+    A dataset config of a real dataset (Cityscapes, ADE20K, Pascal VOC,
+    ``RawframeDataset``, ``VideoDataset``) is checked before it is built: a
+    missing or empty ``data_root`` / ``data_prefix`` folder / ``ann_file``
+    raises ``FileNotFoundError`` with the path, its config key and the
+    expected layout (:func:`~mmbackdoor.datasets.check_dataset_files`).
+
     Args:
         dataset (dict | BaseDataset): The dataset (config or instance).
 
@@ -46,6 +53,7 @@ class PoisonedDataset:
 
     def __init__(self, dataset: Union[dict, BaseDataset]) -> None:
         if isinstance(dataset, dict):
+            check_dataset_files(dataset, 'PoisonedDataset.dataset')
             dataset = DATASETS.build(copy.deepcopy(dataset))
         self.dataset = dataset
         if hasattr(dataset, 'full_init'):
