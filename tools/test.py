@@ -7,8 +7,8 @@ backdoor metrics, adversarial passes for robustness).
 import argparse
 import json
 
-from mmbackdoor.apis.cli import (add_runner_args, config_from_args,
-                                 runner_from_cfg)
+from mmbackdoor.apis.cli import (add_runner_args, check_data,
+                                 config_from_args, runner_from_cfg)
 
 
 def parse_args():
@@ -25,6 +25,7 @@ def main():
     args = parse_args()
     cfg = config_from_args(args)
     cfg.load_from = args.checkpoint
+    check_data(cfg, 'test')
     runner = runner_from_cfg(cfg)
     metrics = runner.test()
     if args.out and runner.rank == 0:

@@ -2,8 +2,8 @@
 mmaction) config. Same interface as the codebases' own ``tools/train.py``."""
 import argparse
 
-from mmbackdoor.apis.cli import (add_runner_args, config_from_args,
-                                 runner_from_cfg)
+from mmbackdoor.apis.cli import (add_runner_args, check_data,
+                                 config_from_args, runner_from_cfg)
 
 
 def parse_args():
@@ -29,6 +29,7 @@ def main():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    check_data(cfg, 'train')
     runner_from_cfg(cfg).train()
 
 

@@ -9,6 +9,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmbackdoor.datasets import check_dataloader_files
+
 
 def add_cfg_options(parser: argparse.ArgumentParser) -> None:
     """``--cfg-options key=value ...``, as the codebases' tools have it."""
@@ -55,6 +57,34 @@ def config_from_args(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def check_data(cfg: Config, mode: str) -> None:
+    """Check, before the runner is built, that the real datasets the run
+    reads (Cityscapes, ADE20K, Pascal VOC, ``RawframeDataset``,
+    ``VideoDataset``; wrapped or not) are on disk where ``cfg`` says, so a
+    wrong ``data_root`` fails with the path, its config key and the expected
+    layout instead of deep inside a loader
+    (:func:`~mmbackdoor.datasets.check_dataloader_files`).
+
+    Args:
+        cfg (Config): The full config.
+        mode (str): ``'train'`` (the training loader, and the validation
+            loader when there is a ``val_cfg``) or ``'test'`` (the test
+            loader).
+
+    Raises:
+        FileNotFoundError: If a dataset's files are missing or empty.
+    """
+    if mode == 'train':
+        loaders = ['train_dataloader']
+        if cfg.get('val_cfg') is not None:
+            loaders.append('val_dataloader')
+    elif mode == 'test':
+        loaders = ['test_dataloader']
+    else:
+        raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
+    check_dataloader_files(cfg, loaders)
 
 
 def runner_from_cfg(cfg: Config) -> Runner:

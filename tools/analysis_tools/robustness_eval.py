@@ -19,8 +19,8 @@ import os.path as osp
 from typing import List, Optional
 
 import mmbackdoor  # noqa: F401
-from mmbackdoor.apis.cli import (add_runner_args, config_from_args,
-                                 runner_from_cfg)
+from mmbackdoor.apis.cli import (add_runner_args, check_data,
+                                 config_from_args, runner_from_cfg)
 from mmbackdoor.apis.robustness import robustness_attacks
 
 #: Columns of the table: metric key suffix -> header.
@@ -108,6 +108,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     except ValueError as err:
         raise SystemExit(f'robustness_eval.py: {err}') from err
     cfg.test_cfg = dict(type='RobustnessTestLoop', attacks=attacks)
+    check_data(cfg, 'test')
     runner = runner_from_cfg(cfg)
     metrics = {k: float(v) for k, v in runner.test().items()}
     if runner.rank != 0:
