@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
+from mmbackdoor.utils.output_dir import atomic_files
 from .selection import keys_fingerprint
 
 #: ``format`` of every manifest, its ``version`` and the known ``kind``s.
@@ -42,11 +43,10 @@ def dump_manifest(path: str, kind: str, body: Dict[str, Any]) -> dict:
     data = dict(format=MANIFEST_FORMAT, kind=kind, version=MANIFEST_VERSION)
     data.update(body)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(data, f, indent=1)
-        f.write('\n')
-    os.replace(tmp, path)
+    with atomic_files([path]) as (tmp, ):
+        with open(tmp, 'w', encoding='utf-8') as f:
+            json.dump(data, f, indent=1)
+            f.write('\n')
     return data
 
 
