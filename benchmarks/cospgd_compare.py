@@ -1,17 +1,23 @@
-"""Our SegPGD and CosPGD against the authors' ``cospgd`` package.
+"""Our PGD, SegPGD, CosPGD and EroSeg against a plain loop built on the
+authors' ``cospgd`` package.
 
-Both run on the same model, the same test images and the same budget (ℓ∞,
-pixel space [0, 255], eps 8, step 2, 10 steps, no random start). The
-reference loop is the package's recipe: per-pixel cross-entropy
-(``ignore_index=255``), ``functions.segpgd_scale`` / ``cospgd_scale`` and
-``functions.step_inf`` with ``clamp_min=0, clamp_max=255``. So that only
-what the package implements differs, its forward is the same data
-preprocessor + ``predict`` path as ours and its input gradient is taken with
-``torch.autograd.grad`` as ours is (``loss.backward()``, as in the package's
-examples, would also compute every parameter's gradient). Reported: seconds
-per attack step, the time ratio ours / package, mIoU after each attack and
-the mIoU difference (goal: no slower, within 0.5 mIoU). Timing alternates
-the two implementations, medians over ``--repeats``.
+Both sides attack the same test batches as ``robustness_eval.py`` does (the
+robustness-eval config's test pipeline and batch size), with the same budget
+(ℓ∞ in pixel space [0, 255], eps 8, step 2, 10 steps) from the same random
+start (one draw, given to both). The reference is the loop a user writes
+by hand: the batch stacked once, normalised inline with the data
+preprocessor's mean / std and channel order, ``encode_decode`` logits,
+per-pixel cross-entropy (``ignore_index=255``) scaled by the package's
+``segpgd_scale`` / ``cospgd_scale`` (PGD: the mean; EroSeg, which the
+package does not have: the paper's masked, class-weighted loss written out
+inline), the input gradient with ``torch.autograd.grad`` and the package's
+``step_inf`` (``clamp_min=0, clamp_max=255``). Ours is the registered
+attack as the robustness loop calls it (``attack.run(model, batch)``: the
+data preprocessor and the test-mode logits of ``predict`` at every step,
+per-step statistics). Reported: seconds per attack step, the time ratio
+ours / reference (goal ≤ 1.0), mIoU after each attack and the difference
+(goal: within 0.2). Timing alternates the two sides, medians over
+``--repeats``.
 
 ``cospgd`` is not a dependency of mmbackdoor; install it for this script
 with ``pip install --no-deps cospgd==0.1.3`` (``--no-deps`` keeps your torch).
@@ -20,6 +26,7 @@ Example:
     python benchmarks/cospgd_compare.py CHECKPOINT --num-images 50
 """
 import argparse
+import math
 
 import torch
 import torch.nn.functional as F
@@ -29,8 +36,9 @@ from mmengine.logging import MMLogger
 from mmseg.evaluation import IoUMetric
 
 from mmbackdoor.apis import load_model, load_test_samples, set_data_root
+from mmbackdoor.attacks import functional as AF
 from mmbackdoor.registry import ATTACKS
-from seg_bench_utils import EMBEDDED
+from seg_bench_utils import REPO
 from timing import interleaved_medians, machine
 
 try:
@@ -39,43 +47,61 @@ except ImportError as err:
     raise SystemExit('this benchmark needs the cospgd package: '
                      'pip install --no-deps cospgd==0.1.3') from err
 
+ROBUST_EVAL = (f'{REPO}/configs/eroseg/'
+               'robust-eval_unet-s4-d8_fcn_embedded-seg-64x64.py')
 EPS, ALPHA, STEPS = 8.0, 2.0, 10
+#: EroSeg's paper defaults; class 0 of the embedded data is the background
+TAU0, BETA, LAM, BACKGROUND = 0.8, 0.8, 0.7, 0
+ATTACK_CFGS = {
+    'PGD': dict(type='PGD'),
+    'SegPGD': dict(type='SegPGD'),
+    'CosPGD': dict(type='CosPGD'),
+    'EroSeg': dict(type='EroSeg', background_classes=[BACKGROUND]),
+}
 
 
-def _logits(model, inputs, samples):
-    """Logits on the label grid, as our attacks take them for test data."""
-    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples),
-                                   False)
-    outs = model(**data, mode='predict')
-    return torch.stack([o.seg_logits.data for o in outs])
+def reference_loss(name: str, logits, labels, step: int, num_classes: int):
+    """The attack loss of the reference loop at ``step`` (0-based)."""
+    loss = F.cross_entropy(logits, labels, ignore_index=255, reduction='none')
+    if name == 'PGD':
+        return loss.sum() / (labels != 255).sum()
+    if name == 'SegPGD':
+        return functions.segpgd_scale(
+            predictions=logits,
+            labels=labels,
+            loss=loss,
+            iteration=step,
+            iterations=STEPS)
+    if name == 'CosPGD':
+        return functions.cospgd_scale(
+            predictions=logits,
+            labels=labels,
+            loss=loss,
+            num_classes=num_classes).mean()
+    # EroSeg: L_t = sum_i m_i w_i L_i / (N H W), m_i = [c_i < tau_t, correct]
+    tau = 1 - (1 - TAU0) * math.exp(-BETA * step)
+    conf, pred = logits.detach().softmax(dim=1).max(dim=1)
+    mask = (labels != 255) & (conf < tau) & (pred == labels)
+    weight = torch.where(labels == BACKGROUND, 1 - LAM, LAM)
+    return (mask * weight * loss).sum() / labels.numel()
 
 
-def package_attack(model, batch, name: str):
-    """The ``cospgd`` package's ℓ∞ loop (SegPGD or CosPGD scaling)."""
-    samples = [s.new() for s in batch['data_samples']]
+def reference_attack(model, batch: dict, start, name: str):
+    """The plain loop: ``encode_decode`` logits, ``step_inf`` steps."""
+    samples = batch['data_samples']
+    metas = [s.metainfo for s in samples]
     labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
     orig = torch.stack([x.float() for x in batch['inputs']])
+    pre = model.data_preprocessor
+    order = [2, 1, 0] if pre.channel_conversion else [0, 1, 2]
     num_classes = model.decode_head.num_classes
-    perturbed = orig.clone()
+    perturbed = start
     with torch.enable_grad():
-        for t in range(STEPS):
+        for step in range(STEPS):
             perturbed.requires_grad_()
-            logits = _logits(model, list(perturbed), samples)
-            loss = F.cross_entropy(
-                logits, labels, ignore_index=255, reduction='none')
-            if name == 'SegPGD':
-                loss = functions.segpgd_scale(
-                    predictions=logits,
-                    labels=labels,
-                    loss=loss,
-                    iteration=t,
-                    iterations=STEPS)
-            else:
-                loss = functions.cospgd_scale(
-                    predictions=logits,
-                    labels=labels,
-                    loss=loss,
-                    num_classes=num_classes).mean()
+            normed = (perturbed[:, order] - pre.mean) / pre.std
+            logits = model.encode_decode(normed, metas)
+            loss = reference_loss(name, logits, labels, step, num_classes)
             (grad, ) = torch.autograd.grad(loss, perturbed)
             perturbed = functions.step_inf(
                 perturbed_image=perturbed,
@@ -104,50 +130,64 @@ def miou(model, batches, dataset_meta) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('checkpoint', help='checkpoint of --config')
-    parser.add_argument('--config', default=EMBEDDED)
+    parser.add_argument('--config', default=ROBUST_EVAL)
     parser.add_argument('--data-root', default='data/embedded_seg')
     parser.add_argument('--num-images', type=int, default=50)
-    parser.add_argument('--batch-size', type=int, default=25)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--attacks', nargs='+', default=list(ATTACK_CFGS),
+                        choices=list(ATTACK_CFGS))
     args = parser.parse_args()
     cfg = set_data_root(Config.fromfile(args.config), args.data_root)
     model = load_model(cfg, args.checkpoint)
+    batch_size = cfg.test_dataloader.batch_size
     batches = []
-    for start in range(0, args.num_images, args.batch_size):
-        indices = range(start, min(start + args.batch_size, args.num_images))
+    for start in range(0, args.num_images, batch_size):
+        indices = range(start, min(start + batch_size, args.num_images))
         batch, dataset = load_test_samples(cfg, list(indices))
         batches.append(batch)
+    # one random start, given to both sides
+    gen = torch.Generator().manual_seed(0)
+    starts = [
+        torch.stack([
+            AF.linf_random_start(x.float(), EPS, gen) for x in b['inputs']
+        ]) for b in batches
+    ]
     meta = dataset.metainfo
     print(f'Machine: {machine()}; {args.num_images} test images of '
-          f'{args.config}; eps {EPS:g}, step {ALPHA:g}, {STEPS} steps\n')
+          f'{args.config} in batches of {batch_size}; eps {EPS:g}, step '
+          f'{ALPHA:g}, {STEPS} steps, random start\n')
     print(f'clean mIoU: {miou(model, batches, meta):.2f}\n')
-    print('| attack | ours s/step | cospgd s/step | time ours ÷ cospgd | '
-          'ours mIoU | cospgd mIoU | mIoU diff |')
+    print('| attack | ours s/step | reference s/step | time ours ÷ reference '
+          '| ours mIoU | reference mIoU | mIoU diff |')
     print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
-    for name in ('SegPGD', 'CosPGD'):
+    for name in args.attacks:
         ours = ATTACKS.build(
-            dict(type=name, eps=EPS, alpha=ALPHA, steps=STEPS))
-        adv = {'ours': [], 'cospgd': []}
+            dict(ATTACK_CFGS[name], eps=EPS, alpha=ALPHA, steps=STEPS,
+                 random_start=True))
+        adv = {'ours': [], 'reference': []}
 
         def run_ours():
+            # the same start: a generator that replays the draw above
+            gen = torch.Generator().manual_seed(0)
             adv['ours'] = [
-                dict(b, inputs=ours(model, b)) for b in batches
-            ]
-
-        def run_package():
-            adv['cospgd'] = [
-                dict(b, inputs=package_attack(model, b, name))
+                dict(b, inputs=ours.run(model, b, generator=gen).inputs)
                 for b in batches
             ]
 
-        t_ours, t_pkg = interleaved_medians([run_ours, run_package],
+        def run_reference():
+            adv['reference'] = [
+                dict(b, inputs=reference_attack(model, b, s.clone(), name))
+                for b, s in zip(batches, starts)
+            ]
+
+        t_ours, t_ref = interleaved_medians([run_ours, run_reference],
                                             args.repeats)
-        m_ours, m_pkg = miou(model, adv['ours'], meta), miou(
-            model, adv['cospgd'], meta)
+        m_ours, m_ref = (miou(model, adv[side], meta)
+                         for side in ('ours', 'reference'))
         per_step = STEPS * len(batches)
-        print(f'| {name} | {t_ours / per_step:.4f} | {t_pkg / per_step:.4f} '
-              f'| {t_ours / t_pkg:.3f} | {m_ours:.2f} | {m_pkg:.2f} | '
-              f'{m_ours - m_pkg:+.2f} |')
+        print(f'| {name} | {t_ours / per_step:.4f} | {t_ref / per_step:.4f} '
+              f'| {t_ours / t_ref:.3f} | {m_ours:.2f} | {m_ref:.2f} | '
+              f'{m_ours - m_ref:+.2f} |')
 
 
 if __name__ == '__main__':

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from ..registry import ATTACKS
 from ..utils import type_name
 from . import functional as AF
+from .conv_bn_fusion import folded_copy, verified
 
 
 def check_number(owner: str,
@@ -98,6 +99,10 @@ class BaseSegAttack:
         target_class (int, optional): Targeted mode: push every valid pixel
             towards this class. Defaults to None (untargeted).
         ignore_index (int): Label of pixels that never count. Defaults to 255.
+        fuse_conv_bn (bool): From the second step on, differentiate a copy
+            of the model with its BatchNorms folded into their convolutions
+            (:mod:`~.conv_bn_fusion`; the same function in eval mode, checked
+            against the model's logits once per model). Defaults to True.
     """
 
     def __init__(self,
@@ -106,7 +111,8 @@ class BaseSegAttack:
                  steps: int = 10,
                  random_start: bool = False,
                  target_class: Optional[int] = None,
-                 ignore_index: int = 255) -> None:
+                 ignore_index: int = 255,
+                 fuse_conv_bn: bool = True) -> None:
         owner = type(self).__name__
         check_number(owner, 'eps', eps, 0)
         check_number(owner, 'alpha', alpha, 0, inclusive=False)
@@ -114,15 +120,18 @@ class BaseSegAttack:
         if target_class is not None:
             check_number(owner, 'target_class', target_class, 0, integer=True)
         check_number(owner, 'ignore_index', ignore_index, 0, integer=True)
-        if not isinstance(random_start, bool):
-            raise TypeError(f'{owner}: random_start must be True or False, '
-                            f'got {random_start!r}')
+        for name, flag in (('random_start', random_start),
+                           ('fuse_conv_bn', fuse_conv_bn)):
+            if not isinstance(flag, bool):
+                raise TypeError(f'{owner}: {name} must be True or False, '
+                                f'got {flag!r}')
         self.eps = float(eps)
         self.alpha = float(alpha)
         self.steps = steps
         self.random_start = random_start
         self.target_class = target_class
         self.ignore_index = ignore_index
+        self.fuse_conv_bn = fuse_conv_bn
 
     @property
     def targeted(self) -> bool:
@@ -217,13 +226,22 @@ class BaseSegAttack:
         was_training = segmentor.training
         segmentor.eval()
         try:
+            folded = (folded_copy(segmentor)
+                      if self.fuse_conv_bn and self.steps > 1 else None)
             with torch.enable_grad():
                 for step in range(self.steps):
                     leaves = [x.detach().requires_grad_() for x in adv]
+                    net = segmentor if step == 0 or folded is None else folded
                     logits, labels = self.logits_and_labels(
-                        segmentor, leaves, samples, training)
+                        net, leaves, samples, training)
                     if step == 0:
                         self.check_num_classes(logits.shape[1])
+                        if folded is not None and not verified(
+                                segmentor, folded,
+                                lambda m: self.logits_and_labels(
+                                    m, leaves, samples, training)[0],
+                                logits.detach()):
+                            folded = None
                     valid = labels != self.ignore_index
                     if self.targeted:
                         labels = torch.full_like(labels, self.target_class)
@@ -267,8 +285,11 @@ class BaseSegAttack:
         Training batches go the way of ``train_step``/``loss``: preprocess
         with ``training=True`` (padding labels with the images), decode head
         output resized to the labels. Test batches go the way of
-        ``test_step``: preprocess with ``training=False``, ``predict`` (which
-        crops padding, undoes flips and resizes to the original shape).
+        ``test_step``: preprocess with ``training=False``, then the logits of
+        ``predict`` — the segmentor's ``inference`` (whole or slide) with
+        padding cropped, flips undone and resized to the original shape,
+        without building prediction data samples (segmentors without
+        ``inference`` go through ``predict`` itself).
         Equal-sized outputs are stacked to ``(N, C, H, W)``; otherwise every
         sample is flattened and concatenated to ``(1, C, P)``.
 
@@ -303,17 +324,67 @@ class BaseSegAttack:
                 mode='bilinear',
                 align_corners=segmentor.align_corners)
             return logits, labels
-        outputs = segmentor(**data, mode='predict')
-        logits = [out.seg_logits.data for out in outputs]
-        labels = [out.gt_sem_seg.data[0] for out in outputs]
+        labels = [s.gt_sem_seg.data[0] for s in data['data_samples']]
+        if hasattr(segmentor, 'inference'):
+            # EncoderDecoder & co: ``predict`` without building its data
+            # samples (an argmax and a resize per image and step)
+            metas = [s.metainfo for s in data['data_samples']]
+            logits = _original_grid(
+                segmentor.inference(data['inputs'], metas), metas,
+                segmentor.align_corners)
+        else:
+            outputs = segmentor(**data, mode='predict')
+            logits = [out.seg_logits.data for out in outputs]
         if len({lab.shape for lab in labels}) == 1:
-            return torch.stack(logits), torch.stack(labels)
+            return (logits if isinstance(logits, Tensor) else
+                    torch.stack(logits)), torch.stack(labels)
         return (torch.cat([z.flatten(1) for z in logits], dim=1)[None],
                 torch.cat([lab.flatten() for lab in labels])[None])
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
         return f'{type(self).__name__}({args})'
+
+
+def _original_grid(seg_logits: Tensor, metas: List[dict],
+                   align_corners: bool) -> Union[Tensor, List[Tensor]]:
+    """The logits part of ``BaseSegmentor.postprocess_result``: per image,
+    crop the padding, undo the flip and resize to ``ori_shape``.
+
+    Returns:
+        Tensor | list[Tensor]: ``(N, C, H, W)`` if every image has the same
+        geometry (one batched operation), else one ``(C, H, W)`` per image.
+    """
+
+    def geometry(meta: dict) -> tuple:
+        padding = meta.get('img_padding_size',
+                           meta.get('padding_size', [0] * 4))
+        flip = meta.get('flip_direction') if meta.get('flip') else None
+        return tuple(padding), flip, tuple(meta['ori_shape'])
+
+    def restore(logits: Tensor, padding: tuple, flip: Optional[str],
+                ori_shape: tuple) -> Tensor:
+        left, right, top, bottom = padding
+        height, width = logits.shape[-2:]
+        logits = logits[..., top:height - bottom, left:width - right]
+        if flip is not None:
+            if flip not in ('horizontal', 'vertical'):
+                raise ValueError(f'flip_direction must be "horizontal" or '
+                                 f'"vertical", got {flip!r}')
+            logits = logits.flip(dims=(3, ) if flip == 'horizontal' else
+                                 (2, ))
+        if tuple(logits.shape[-2:]) == ori_shape:
+            return logits  # what a same-size bilinear resize returns
+        return F.interpolate(
+            logits, size=ori_shape, mode='bilinear',
+            align_corners=align_corners)
+
+    geometries = [geometry(meta) for meta in metas]
+    if len(set(geometries)) == 1:
+        return restore(seg_logits, *geometries[0])
+    return [
+        restore(seg_logits[i:i + 1], *g)[0] for i, g in enumerate(geometries)
+    ]
 
 
 def _unpack(data_batch: dict) -> Tuple[List[Tensor], list]:

@@ -53,6 +53,8 @@ class EroSeg(BaseSegAttack):
             Defaults to False.
         target_class (int, optional): Targeted mode. Defaults to None.
         ignore_index (int): Label of pixels that never count. Defaults to 255.
+        fuse_conv_bn (bool): Fold BatchNorms into their convolutions (see
+            :class:`BaseSegAttack`). Defaults to True.
 
     Examples:
         >>> attack = ATTACKS.build(
@@ -72,14 +74,16 @@ class EroSeg(BaseSegAttack):
                  reentry: bool = True,
                  random_start: bool = False,
                  target_class: Optional[int] = None,
-                 ignore_index: int = 255) -> None:
+                 ignore_index: int = 255,
+                 fuse_conv_bn: bool = True) -> None:
         super().__init__(
             eps=eps,
             alpha=alpha,
             steps=steps,
             random_start=random_start,
             target_class=target_class,
-            ignore_index=ignore_index)
+            ignore_index=ignore_index,
+            fuse_conv_bn=fuse_conv_bn)
         check_number('EroSeg', 'tau0', tau0, 0, high=1)
         check_number('EroSeg', 'beta', beta, 0)
         check_number('EroSeg', 'lam', lam, 0, high=1)

@@ -255,8 +255,8 @@ def test_random_start_follows_the_generator(segmentor, batch):
 def test_repr_shows_every_argument():
     assert repr(ATTACKS.build(dict(type='EroSeg', steps=3))) == (
         'EroSeg(eps=8.0, alpha=2.0, steps=3, random_start=False, '
-        'target_class=None, ignore_index=255, tau0=0.8, beta=0.8, lam=0.7, '
-        'background_classes=(0,), reentry=True)')
+        'target_class=None, ignore_index=255, fuse_conv_bn=True, tau0=0.8, '
+        'beta=0.8, lam=0.7, background_classes=(0,), reentry=True)')
 
 
 @pytest.mark.parametrize('cfg, error, message', [

@@ -169,7 +169,8 @@ def test_repr():
         attack=dict(type='PGD', steps=3), mode='half')
     assert repr(hook) == (
         "AdversarialTrainingHook(attack=PGD(eps=8.0, alpha=2.0, steps=3, "
-        "random_start=False, target_class=None, ignore_index=255), "
+        "random_start=False, target_class=None, ignore_index=255, "
+        "fuse_conv_bn=True), "
         "mode='half', adv_weight=1.0)")
 
 
