@@ -133,7 +133,10 @@ if __name__ == '__main__':
         ],
         extras_require={
             'seg': ['mmsegmentation>=1.2.0,<1.3', 'ftfy', 'regex'],
-            'video': ['mmaction2>=1.2.0,<1.3', 'importlib_metadata'],
+            'video': [
+                'mmaction2>=1.2.0,<1.3', 'importlib_metadata',
+                'decord>=0.4.1'
+            ],
         },
         license='Apache License 2.0',
         zip_safe=False,

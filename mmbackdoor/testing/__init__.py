@@ -10,7 +10,10 @@ offer:
 - ``tiny_segmentor``: a tiny real mmseg segmentor and synthetic batches
   (needs mmseg);
 - ``video``: tiny rawframe datasets, mmaction recognizers and configs, the
-  attacker's setup on them (needs mmaction).
+  attacker's setup on them (needs mmaction);
+- ``video_files``: tiny real ``.avi`` files and split lists in UCF101's /
+  HMDB51's layout, and the shipped video-file configs pointed at them
+  (needs mmaction and decord).
 - ``zoo_checkpoints``: checkpoints laid out as the mmseg / mmaction model
   zoos publish them (0.x and 1.x), with the weights of a model built here.
 """

@@ -6,13 +6,25 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.registry import DATASETS, init_default_scope
 from mmengine.runner import Runner
 
 from mmbackdoor.apis.clean_label import attack_dataset, craft_poison
 from mmbackdoor.datasets.transforms import CleanLabelPoison
-from mmbackdoor.testing.video import build_model, make_cfg, save_trigger_file
+from mmbackdoor.testing.video import (build_model, make_cfg, model_cfg,
+                                      save_trigger_file)
+from mmbackdoor.testing.video_files import use_video_files, write_videos
 from mmbackdoor.triggers import UniversalTrigger
+
+CONFIGS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
+    'configs', 'backdoor_video')
+UCF101_VIDEO = osp.join(
+    CONFIGS, 'i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-video-rgb.py')
+UCF101_VIDEO_VICTIM = osp.join(
+    CONFIGS,
+    'cleanlabel_i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-video-rgb.py')
 
 
 @pytest.fixture
@@ -140,3 +152,59 @@ def test_misuse_is_explained(crafted, tmp_path):
     index = names.index(manifest['videos'][0]['video'])
     with pytest.raises(ValueError, match='after the crop/resize'):
         dataset[index]
+
+
+def test_video_files_get_the_crafted_clip_bit_for_bit(tmp_path):
+    """Real ``.avi`` files read by ``VideoDataset`` + decord, in the real
+    UCF101 video configs (``Config.fromfile``; only data paths, batch size,
+    workers and ``poison_dir`` changed): the poison is crafted (by a tiny
+    recognizer, the model does not matter here) from the clean config's
+    val pipeline, and the victim config's ``CleanLabelPoison`` matches its
+    manifest by the video file's key (``<class>/<video>.avi`` under
+    ``data_prefix.video``) and replaces the decoded, cropped frames by the
+    crafted clip, bit for bit, up to the packed input; the other videos are
+    flagged unpoisoned."""
+    init_default_scope('mmaction')
+    files = write_videos(str(tmp_path / 'ucf101'))
+    clean = use_video_files(Config.fromfile(UCF101_VIDEO), files)
+    trigger = UniversalTrigger(
+        save_trigger_file(str(tmp_path / 't.npy'),
+                          np.full((64, 20, 20, 3), 255, np.uint8)))
+    poison_dir = str(tmp_path / 'poison')
+    manifest = craft_poison(
+        build_model(Config(dict(model=model_cfg('NCTHW')))),
+        attack_dataset(clean), 0, poison_dir, trigger, rate=0.5, steps=1,
+        progress=False)
+    entries = {e['video']: e for e in manifest['videos']}
+    assert len(entries) == 1
+    assert next(iter(entries)).startswith('ApplyEyeMakeup/v_ApplyEyeMakeup_')
+
+    victim = use_video_files(Config.fromfile(UCF101_VIDEO_VICTIM), files)
+    inner = victim.train_dataloader.dataset.dataset
+    step = next(t for t in inner.pipeline if t.type == 'CleanLabelPoison')
+    step.poison_dir = poison_dir
+    dataset = DATASETS.build(victim.train_dataloader.dataset)
+    transforms = dataset.dataset.pipeline.transforms
+    names = [type(t).__name__ for t in transforms]
+    assert names[:3] == ['DecordInit', 'SampleFrames', 'DecordDecode']
+    upto = names.index('CleanLabelPoison') + 1
+    poisoned = []
+    for i in range(len(dataset)):
+        results = dataset.get_data_info(i)
+        key = osp.relpath(results['filename'], files['videos'])
+        for transform in transforms[:upto]:
+            results = transform(results)
+        frames = np.stack(results['imgs'])
+        assert frames.shape == (64, 224, 224, 3)
+        assert results['poisoned'] == (key in entries)
+        if not results['poisoned']:
+            continue
+        poisoned.append(key)
+        stored = np.load(osp.join(poison_dir, entries[key]['file']))
+        np.testing.assert_array_equal(frames, stored)
+        np.testing.assert_array_equal(results['frame_inds'],
+                                      entries[key]['frame_inds'])
+        assert (stored[:, -20:, -20:] == 255).all()
+        packed = dataset[i]['inputs'][0].permute(1, 2, 3, 0)
+        np.testing.assert_array_equal(packed.numpy(), stored)
+    assert poisoned == list(entries)
