@@ -29,6 +29,9 @@ UCF101 = osp.join(REPO, 'configs', 'backdoor_video',
 UCF101_CLEAN = osp.join(
     REPO, 'configs', 'backdoor_video',
     'i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-rgb.py')
+UCF101_VIDEO = osp.join(REPO, 'configs', 'backdoor_video',
+                        'cleanlabel_i3d_k400-pretrained-r50_8xb8-64x1x1-40e_'
+                        'ucf101-video-rgb.py')
 
 needs_mmseg = pytest.mark.skipif(
     not is_installed('mmseg'), reason='mmseg is not installed')
@@ -287,6 +290,38 @@ def test_ucf101_minimal_layout_passes_and_loads(tmp_path):
     sample = dataset[0]
     assert tuple(sample['inputs'].shape) == (1, 3, 64, 224, 224)
     assert sample['data_samples'].gt_label.item() == 0
+
+
+# ---- video: UCF101 video files ------------------------------------------
+
+
+@needs_mmaction
+def test_ucf101_video_files_are_checked_at_build(tmp_path):
+    """The UCF101 video-file victim config (VideoDataset): missing folders
+    fail at build time with the layout of the ``.avi`` files; real files
+    (:func:`write_videos`) pass; a listed file that is gone is named."""
+    from mmbackdoor.testing.video_files import write_videos
+    root = str(tmp_path / 'ucf101')
+    cfg = Config.fromfile(UCF101_VIDEO).train_dataloader.dataset
+    cfg.dataset.ann_file = osp.join(root, 'ucf101_train_split_1_videos.txt')
+    cfg.dataset.data_prefix = dict(video=osp.join(root, 'videos'))
+    with pytest.raises(FileNotFoundError) as err:
+        build(cfg.to_dict(), 'mmaction')
+    message = str(err.value)
+    assert 'VideoDataset (PoisonedDataset.dataset)' in message
+    assert 'PoisonedDataset.dataset.data_prefix.video: ' \
+        f"{osp.join(root, 'videos')!r} does not exist" in message
+    assert "'<class>/<video>.avi <label>'" in message
+    assert 'build_file_list.py ... --format videos' in message
+    write_videos(root)
+    assert dataset_file_problems(cfg.dataset.to_dict()) == []
+    check_dataset_files(cfg.to_dict())
+    first = 'ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi'
+    os.remove(osp.join(root, 'videos', first))
+    assert dataset_file_problems(cfg.dataset.to_dict()) == [
+        f'dataset.ann_file lists {first!r}, but '
+        f"{osp.join(root, 'videos', first)!r} does not exist"
+    ]
 
 
 def test_unknown_and_remote_datasets_are_not_checked(tmp_path):

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmbackdoor.engine.runner  # noqa: F401
@@ -17,11 +18,12 @@ from mmbackdoor.poisoning import load_clip_manifest
 from mmbackdoor.testing.crash import kill, start_hanging, wait_hanging
 from mmbackdoor.testing.video import (NUM_CLASSES, build_model, make_cfg,
                                       save_checkpoint)
+from mmbackdoor.testing.video_files import use_video_files, write_videos
 from mmbackdoor.triggers import UniversalTrigger
 
-TOOLS = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-    'video')
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(REPO, 'tools', 'video')
+VIDEO_CONFIGS = osp.join(REPO, 'configs', 'backdoor_video')
 
 
 def load_tool(name):
@@ -270,3 +272,94 @@ def test_whole_chain_in_real_runners(tmp_path):
     metrics = runner.test()
     assert 0 <= metrics['ASR'] <= 100 and 0 <= metrics['top1'] <= 100
     assert metrics['clean/num_nontarget'] == 2 * (NUM_CLASSES - 1)
+
+
+def run_tool(script, *args):
+    """Run ``tools/<script>`` as a user does (a new process, the repository
+    on the path); returns its output."""
+    env = dict(os.environ, OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join(
+                   [REPO, os.environ.get('PYTHONPATH', '')]))
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', script),
+                           *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return proc.stdout + proc.stderr
+
+
+def video_file_config(name, files, out, **paths):
+    """The shipped config ``name`` (``Config.fromfile``) on the files of
+    :func:`write_videos`, dumped to ``out``. Overridden, and nothing else:
+    the data paths (and the victim's ``poison_dir`` / ``trigger_file``),
+    batch size 2 with no workers, one epoch, and no pretrained weights
+    (``load_from``: a download)."""
+    cfg = use_video_files(Config.fromfile(osp.join(VIDEO_CONFIGS, name)),
+                          files, batch_size=2)
+    cfg.load_from = None
+    cfg.train_cfg.max_epochs = 1
+    if 'poison_dir' in paths:
+        inner = cfg.train_dataloader.dataset.dataset
+        next(t for t in inner.pipeline
+             if t.type == 'CleanLabelPoison').poison_dir = paths['poison_dir']
+        for loop in ('val_cfg', 'test_cfg'):
+            cfg[loop].trigger.trigger_file = paths['trigger_file']
+    cfg.dump(out)
+    return out
+
+
+@pytest.mark.slow
+def test_chain_on_video_files_with_the_real_i3d_configs(tmp_path):
+    """The clean-label chain on real ``.avi`` files (MJPG, 2 classes, 2
+    training + 1 validation videos each, :func:`write_videos`) with the
+    real I3D-R50 UCF101 video configs -- 64-frame clips at 224 x 224,
+    ``VideoDataset`` + decord -- and the real tools, each a new process
+    except the two video tools (their ``main``): ``tools/train.py`` (clean,
+    one epoch = 2 iterations) -> ``generate_trigger.py`` (2 steps of batch
+    1, 20 px) -> ``craft_poison.py`` (1 of the 2 target videos, 1 PGD step)
+    -> ``tools/train.py`` (victim, 2 iterations, the poisoned video's clip
+    swapped in) -> ``tools/test.py`` (clean + triggered pass: top1, ASR).
+
+    Overridden in both configs (:func:`video_file_config`): data paths, the
+    trigger / poison paths, batch size 2 without dataloader workers,
+    ``max_epochs=1``, ``load_from=None`` (the Kinetics-400 weights are a
+    download); clip length, resolution and model are the configs'. One
+    training iteration (2 clips) takes ~20 s on 2 cores, so the real model
+    fits."""
+    files = write_videos(str(tmp_path / 'ucf101'), per_class=(2, 1),
+                         num_classes=2)
+    clean = video_file_config(
+        'i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-video-rgb.py', files,
+        str(tmp_path / 'clean.py'))
+    work = tmp_path / 'work'
+    run_tool('train.py', clean, '--work-dir', str(work / 'clean'))
+    checkpoint = str(work / 'clean' / 'epoch_1.pth')
+    trigger = str(tmp_path / 'trigger' / 'trigger.npy')
+    load_tool('generate_trigger').main([
+        clean, checkpoint, '--target-class', '0', '--size', '20', '--steps',
+        '2', '--batch-size', '1', '--out', trigger
+    ])
+    assert np.load(trigger).shape == (64, 20, 20, 3)
+    poison = str(tmp_path / 'poison')
+    load_tool('craft_poison').main([
+        clean, checkpoint, '--trigger', trigger, '--target-class', '0',
+        '--rate', '0.5', '--steps', '1', '--out', poison
+    ])
+    manifest = load_clip_manifest(poison)
+    keys = [v['video'] for v in manifest['videos']]  # the file's key
+    assert len(keys) == 1 and keys[0] in {
+        f'ApplyEyeMakeup/v_ApplyEyeMakeup_g0{g}_c01.avi' for g in (1, 2)
+    }
+    assert manifest['clip_shape'] == [64, 224, 224, 3]
+    victim = video_file_config(
+        'cleanlabel_i3d_k400-pretrained-r50_8xb8-64x1x1-40e_ucf101-video-'
+        'rgb.py', files, str(tmp_path / 'victim.py'), poison_dir=poison,
+        trigger_file=trigger)
+    log = run_tool('train.py', victim, '--work-dir', str(work / 'victim'))
+    assert 'CleanLabelPoison: 1 of 4 training videos replaced' in log
+    metrics_file = str(tmp_path / 'metrics.json')
+    run_tool('test.py', victim, str(work / 'victim' / 'epoch_1.pth'),
+             '--work-dir', str(work / 'victim_test'), '--out', metrics_file)
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    assert 0 <= metrics['top1'] <= 100 and 0 <= metrics['ASR'] <= 100
+    assert metrics['triggered/num_nontarget'] == 1  # the class-1 video
