@@ -5,12 +5,13 @@ video-file configs pointed at them, for tests of ``VideoDataset`` configs.
 mmaction's real decoder (``DecordInit`` / ``DecordDecode``) reads, plus the
 split-1 lists in the format of mmaction's ``build_file_list.py --format
 videos``; :func:`use_video_files` points a real config's dataloaders at
-them, overriding nothing but data paths, batch size and workers. Needs
-mmaction and decord.
+them, overriding nothing but data paths, batch size and workers, and
+:func:`use_attack_files` a victim config at a poison folder and trigger.
+Needs mmaction and decord.
 """
 import os
 import os.path as osp
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -133,4 +134,30 @@ def use_video_files(cfg: Config, files: Dict[str, str],
         dataset.data_prefix = dict(video=files['videos'])
         cfg[loader].update(batch_size=batch_size, num_workers=0,
                            persistent_workers=False)
+    return cfg
+
+
+def use_attack_files(cfg: Config, poison_dir: str,
+                     trigger_file: Optional[str] = None) -> Config:
+    """Point a clean-label victim config (``configs/backdoor_video/
+    cleanlabel_*``) at ``poison_dir`` (its ``CleanLabelPoison``) and
+    ``trigger_file`` (the trigger of its backdoor val / test loops): the
+    config's ``poison_dir`` / ``trigger_file`` variables are resolved when
+    it is loaded. In place; returns ``cfg``.
+
+    Raises:
+        ValueError: If the training pipeline has no ``CleanLabelPoison``.
+    """
+    pipeline = dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)[
+        'pipeline']
+    steps = [t for t in pipeline if type_name(t.get('type')) ==
+             'CleanLabelPoison']
+    if not steps:
+        raise ValueError('the training pipeline has no CleanLabelPoison; got '
+                         f"{[type_name(t.get('type')) for t in pipeline]}")
+    for step in steps:
+        step.poison_dir = poison_dir
+    if trigger_file is not None:
+        for loop in ('val_cfg', 'test_cfg'):
+            cfg[loop].trigger.trigger_file = trigger_file
     return cfg

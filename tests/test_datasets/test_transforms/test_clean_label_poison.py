@@ -14,7 +14,8 @@ from mmbackdoor.apis.clean_label import attack_dataset, craft_poison
 from mmbackdoor.datasets.transforms import CleanLabelPoison
 from mmbackdoor.testing.video import (build_model, make_cfg, model_cfg,
                                       save_trigger_file)
-from mmbackdoor.testing.video_files import use_video_files, write_videos
+from mmbackdoor.testing.video_files import (use_attack_files,
+                                            use_video_files, write_videos)
 from mmbackdoor.triggers import UniversalTrigger
 
 CONFIGS = osp.join(
@@ -157,7 +158,8 @@ def test_misuse_is_explained(crafted, tmp_path):
 def test_video_files_get_the_crafted_clip_bit_for_bit(tmp_path):
     """Real ``.avi`` files read by ``VideoDataset`` + decord, in the real
     UCF101 video configs (``Config.fromfile``; only data paths, batch size,
-    workers and ``poison_dir`` changed): the poison is crafted (by a tiny
+    workers and ``poison_dir`` changed: :func:`use_video_files`,
+    :func:`use_attack_files`): the poison is crafted (by a tiny
     recognizer, the model does not matter here) from the clean config's
     val pipeline, and the victim config's ``CleanLabelPoison`` matches its
     manifest by the video file's key (``<class>/<video>.avi`` under
@@ -179,10 +181,9 @@ def test_video_files_get_the_crafted_clip_bit_for_bit(tmp_path):
     assert len(entries) == 1
     assert next(iter(entries)).startswith('ApplyEyeMakeup/v_ApplyEyeMakeup_')
 
-    victim = use_video_files(Config.fromfile(UCF101_VIDEO_VICTIM), files)
-    inner = victim.train_dataloader.dataset.dataset
-    step = next(t for t in inner.pipeline if t.type == 'CleanLabelPoison')
-    step.poison_dir = poison_dir
+    victim = use_attack_files(
+        use_video_files(Config.fromfile(UCF101_VIDEO_VICTIM), files),
+        poison_dir)
     dataset = DATASETS.build(victim.train_dataloader.dataset)
     transforms = dataset.dataset.pipeline.transforms
     names = [type(t).__name__ for t in transforms]
