@@ -84,8 +84,10 @@ class CleanLabelPoison(BaseTransform):
 
         Raises:
             ValueError: If the target class is not a class of the dataset, a
-                manifest video is not in the dataset, or its label there is
-                not the manifest's (labels are never changed).
+                manifest video is not in the dataset (the message tells a
+                poison of frame folders used on video files, or the
+                reverse), or its label there is not the manifest's (labels
+                are never changed).
 
         Returns:
             dict: The manifest's entries by video.
@@ -102,12 +104,19 @@ class CleanLabelPoison(BaseTransform):
         for i in range(len(inner)):
             info = inner.get_data_info(i)
             labels[sample_key(video_path(info), root)] = info['label']
+        stems = {osp.splitext(k)[0]: k for k in labels}
         for key, entry in self.entries.items():
             if key not in labels:
+                other = stems.get(osp.splitext(key)[0])
                 raise ValueError(
                     f'poison_dir={self.poison_dir!r} lists video {key!r}, '
-                    'which is not in the dataset: the poison was crafted '
-                    'for another dataset or data prefix')
+                    'which is not in the dataset: ' +
+                    (f'the dataset has {other!r}; the poison was crafted '
+                     'from frame folders (RawframeDataset) and the dataset '
+                     'reads video files (VideoDataset), or the reverse: '
+                     'craft it with the clean config of the same reader'
+                     if other else 'the poison was crafted for another '
+                     'dataset or data prefix'))
             if labels[key] != entry['label']:
                 raise ValueError(
                     f'poison_dir={self.poison_dir!r}: video {key!r} has '

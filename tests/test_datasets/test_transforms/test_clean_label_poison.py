@@ -209,3 +209,18 @@ def test_video_files_get_the_crafted_clip_bit_for_bit(tmp_path):
         packed = dataset[i]['inputs'][0].permute(1, 2, 3, 0)
         np.testing.assert_array_equal(packed.numpy(), stored)
     assert poisoned == list(entries)
+
+    # a poison keyed by frame folders (crafted from the rawframe config)
+    # on the video files is refused, and the message says why
+    manifest_file = osp.join(poison_dir, 'manifest.json')
+    with open(manifest_file) as f:
+        frames_manifest = json.load(f)
+    key = frames_manifest['videos'][0]['video']
+    frames_manifest['videos'][0]['video'] = key[:-len('.avi')]
+    with open(manifest_file, 'w') as f:
+        json.dump(frames_manifest, f)
+    with pytest.raises(ValueError,
+                       match=f"the dataset has '{key}'; the poison was "
+                       r'crafted from frame folders \(RawframeDataset\) and '
+                       r'the dataset reads video files \(VideoDataset\)'):
+        DATASETS.build(victim.train_dataloader.dataset)
