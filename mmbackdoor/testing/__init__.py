@@ -7,6 +7,9 @@ offer:
 - ``crash``: run a tool that hangs mid-write, to kill it there (tests of
   crash-safe writers);
 - ``isolation``: run a module where some packages cannot be imported;
+- ``real_layouts``: minimal Cityscapes, ADE20K, VOC 2012 + aug, UCF101 and
+  HMDB51 copies in the exact layouts and file names the codebases
+  document, with the classes the backdoor configs attack;
 - ``tiny_segmentor``: a tiny real mmseg segmentor and synthetic batches
   (needs mmseg);
 - ``video``: tiny rawframe datasets, mmaction recognizers and configs, the

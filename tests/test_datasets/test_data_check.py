@@ -7,13 +7,14 @@ import os.path as osp
 import subprocess
 import sys
 
-import mmcv
 import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.registry import DATASETS, DefaultScope
 
 from mmbackdoor.datasets import check_dataset_files, dataset_file_problems
+from mmbackdoor.testing.real_layouts import (CITY, FRAME, VIDEO,
+                                             write_cityscapes, write_ucf101)
 from mmbackdoor.utils import is_installed
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -38,46 +39,10 @@ needs_mmseg = pytest.mark.skipif(
 needs_mmaction = pytest.mark.skipif(
     not is_installed('mmaction'), reason='mmaction is not installed')
 
-CITY = 'aachen'
-FRAME = 'aachen_000000_000019'
-VIDEO = 'ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01'
-
 
 def build(cfg, scope):
     with DefaultScope.overwrite_default_scope(scope):
         return DATASETS.build(copy.deepcopy(cfg))
-
-
-def write_cityscapes(root, label_suffix='_gtFine_labelTrainIds.png'):
-    """A minimal Cityscapes in its real layout: one 16x32 image per split
-    with road (0), car (13) and ignored (255) pixels."""
-    rng = np.random.default_rng(0)
-    for split in ('train', 'val'):
-        img_dir = osp.join(root, 'leftImg8bit', split, CITY)
-        seg_dir = osp.join(root, 'gtFine', split, CITY)
-        os.makedirs(img_dir)
-        os.makedirs(seg_dir)
-        img = rng.integers(0, 256, (16, 32, 3), dtype=np.uint8)
-        mmcv.imwrite(img, osp.join(img_dir, f'{FRAME}_leftImg8bit.png'))
-        label = np.zeros((16, 32), np.uint8)
-        label[4:12, 8:24] = 13
-        label[:2] = 255
-        mmcv.imwrite(label, osp.join(seg_dir, FRAME + label_suffix))
-
-
-def write_ucf101(root, num_frames=3):
-    """A minimal UCF101 rawframes copy: one video of ``num_frames`` 16x16
-    JPEG frames and the split-1 lists naming it."""
-    frame_dir = osp.join(root, 'rawframes', VIDEO)
-    os.makedirs(frame_dir)
-    rng = np.random.default_rng(0)
-    for i in range(1, num_frames + 1):
-        img = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
-        mmcv.imwrite(img, osp.join(frame_dir, f'img_{i:05d}.jpg'))
-    for split in ('train', 'val'):
-        with open(osp.join(root, f'ucf101_{split}_split_1_rawframes.txt'),
-                  'w') as f:
-            f.write(f'{VIDEO} {num_frames} 0\n')
 
 
 # ---- segmentation: Cityscapes -------------------------------------------
@@ -162,7 +127,7 @@ def test_cityscapes_minimal_layout_passes_and_loads(tmp_path):
     assert len(dataset) == 1
     sample = dataset[0]
     assert sample['img'].shape == (16, 32, 3)
-    assert set(np.unique(sample['gt_seg_map'])) == {0, 13, 255}
+    assert set(np.unique(sample['gt_seg_map'])) == {0, 11, 13, 255}
 
 
 @needs_mmseg
