@@ -4,13 +4,15 @@ import copy
 import os
 import os.path as osp
 import shutil
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import cv2
 import mmcv
 import numpy as np
+from mmengine.config import Config
 from mmengine.registry import DATASETS, DefaultScope
 from mmengine.utils import ProgressBar
+from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from mmbackdoor.datasets import PoisonedDataset
@@ -79,6 +81,66 @@ def encode_label(new: np.ndarray, loaded: np.ndarray, raw: np.ndarray,
     return out
 
 
+def read_label_file(path: str) -> Tuple[np.ndarray, Optional[List[int]]]:
+    """A label file's raw values and, for a palette PNG (Pascal VOC's
+    ``SegmentationClass``), its palette.
+
+    A palette PNG is read as its indices, as mmseg's ``LoadAnnotations``
+    (pillow backend) reads it, not as the colours OpenCV would decode;
+    other files as OpenCV reads them unchanged (grey, 16-bit).
+
+    Returns:
+        tuple[np.ndarray, list[int] | None]: The raw values and the palette
+        (``None`` for a file without one).
+    """
+    with Image.open(path) as img:
+        if img.mode == 'P':
+            return np.array(img), img.getpalette()
+    return mmcv.imread(path, flag='unchanged'), None
+
+
+def write_label_file(raw: np.ndarray,
+                     path: str,
+                     palette: Optional[List[int]] = None) -> None:
+    """Write raw label values as :func:`read_label_file` read them: a
+    palette PNG with ``palette``, else a grey (or 16-bit) image."""
+    if palette is None:
+        mmcv.imwrite(raw, path)
+        return
+    img = Image.fromarray(raw.astype(np.uint8), 'L')
+    # all 256 entries: with a shorter palette pillow writes fewer bits per
+    # pixel and indices beyond it (VOC's 255) would be lost
+    full = list(palette)[:768]
+    img.putpalette(full + [0] * (768 - len(full)))  # mode 'L' -> 'P'
+    img.save(path)
+
+
+def dataset_cfg_of_split(cfg: Config,
+                         split: str = 'train_dataloader',
+                         part: Optional[int] = None) -> dict:
+    """The dataset config of ``cfg[split]`` a tool exports or draws; for a
+    ``ConcatDataset`` (e.g. VOC train + SBD aug, each part in its own
+    ``PoisonedDataset``) its part ``part``.
+
+    Raises:
+        ValueError: If ``part`` is missing for a ``ConcatDataset``, out of
+            its range, or given for a dataset that has no parts.
+    """
+    dataset = cfg[split].dataset.to_dict()
+    parts = dataset.get('datasets')
+    if parts is None:
+        if part is not None:
+            raise ValueError(f'part={part} given, but {split}.dataset is a '
+                             f"{dataset.get('type')!r}, not a ConcatDataset")
+        return dataset
+    if part is None or not 0 <= part < len(parts):
+        raise ValueError(
+            f'{split}.dataset is a ConcatDataset of {len(parts)} datasets: '
+            f'choose one with part (--part) in 0..{len(parts) - 1}, got '
+            f'{part}')
+    return parts[part]
+
+
 def build_unaugmented_poisoned_dataset(dataset_cfg: dict,
                                        scope: Optional[str] = 'mmseg'
                                        ) -> PoisonedDataset:
@@ -142,7 +204,8 @@ def export_poisoned_dataset(dataset_cfg: dict,
     the original geometry (augmentations are left out; the subset is the one
     training would poison). Every image and label file is written to
     ``out_dir`` under the same path relative to ``data_root``: poisoned ones
-    re-encoded (labels losslessly in the file's raw encoding, JPEG images at
+    re-encoded (labels losslessly in the file's raw encoding, palette PNGs
+    with their palette: :func:`read_label_file`; JPEG images at
     ``jpeg_quality``), the others copied byte for byte. The ``ann_file``
     (split list) is copied too. ``out_dir/manifest.json`` holds the subset
     and, under ``extra``, PSNR / SSIM of the written poisoned images against
@@ -211,11 +274,12 @@ def _write_copy(dataset: PoisonedDataset, manifest: PoisonManifest,
         params = ([cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]
                   if img_out.lower().endswith(('.jpg', '.jpeg')) else None)
         mmcv.imwrite(results['img'], img_out, params=params)
-        raw = mmcv.imread(info['seg_map_path'], flag='unchanged')
-        mmcv.imwrite(
+        raw, palette = read_label_file(info['seg_map_path'])
+        write_label_file(
             encode_label(results['gt_seg_map'], loaded, raw,
                          bool(info.get('reduce_zero_label')),
-                         info.get('label_map')), target(info['seg_map_path']))
+                         info.get('label_map')), target(info['seg_map_path']),
+            palette)
         quality.append(image_quality(clean_img, mmcv.imread(img_out)))
         progress.update()
     ann_file = getattr(inner, 'ann_file', None)

@@ -60,13 +60,24 @@ ADE20K_RAW = dict(wall=1, person=13, palm=73)
 # ---- Pascal VOC 2012 + SBD aug ----------------------------------------------
 
 VOC_IDS = dict(background=0, person=15)
-#: VOC's label palette (the colour map of its ``SegmentationClass`` PNGs).
-VOC_PALETTE = [
-    0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 128, 0, 0, 0, 128, 128, 0, 128, 0,
-    128, 128, 128, 128, 128, 64, 0, 0, 192, 0, 0, 64, 128, 0, 192, 128, 0,
-    64, 0, 128, 192, 0, 128, 64, 128, 128, 192, 128, 128, 0, 64, 0, 128, 64,
-    0, 0, 192, 0, 128, 192, 0, 0, 64, 128
-]
+
+
+def voc_palette() -> List[int]:
+    """The 256-entry colour map of VOC's ``SegmentationClass`` PNGs (the
+    devkit's ``VOClabelcolormap``: 0 black, 15 person (192, 128, 128),
+    255 boundary (224, 224, 192)), flat ``[r, g, b, ...]``."""
+    palette = []
+    for index in range(256):
+        r = g = b = 0
+        c = index
+        for shift in range(7, -1, -1):
+            r |= ((c >> 0) & 1) << shift
+            g |= ((c >> 1) & 1) << shift
+            b |= ((c >> 2) & 1) << shift
+            c >>= 3
+        palette += [r, g, b]
+    return palette
+
 
 # ---- UCF101 / HMDB51 --------------------------------------------------------
 
@@ -241,7 +252,7 @@ def write_voc12aug(root: str,
                                VOC_IDS['background'], ignore_border=True)
             if split != 'aug':
                 voc = Image.fromarray(label, 'L')
-                voc.putpalette(VOC_PALETTE)  # -> mode 'P', as VOC's files
+                voc.putpalette(voc_palette())  # -> mode 'P', as VOC's files
                 voc.save(osp.join(folders['SegmentationClass'], name + '.png'))
             sbd = np.where(label == 255, VOC_IDS['person'], label)
             Image.fromarray(sbd.astype(np.uint8)).save(

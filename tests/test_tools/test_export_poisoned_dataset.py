@@ -9,21 +9,28 @@ import sys
 import mmcv
 import numpy as np
 import pytest
+from mmengine.config import Config
 from mmengine.registry import DATASETS, DefaultScope
+from PIL import Image
 
 import mmbackdoor  # noqa: F401
 import mmbackdoor.datasets.embedded_seg  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401
 import mmbackdoor.evaluation.metrics.seg_backdoor_metric  # noqa: F401
-from mmbackdoor.apis.export import (encode_label, export_poisoned_dataset,
-                                    image_quality)
+from mmbackdoor.apis.export import (dataset_cfg_of_split, encode_label,
+                                    export_poisoned_dataset, image_quality,
+                                    read_label_file, write_label_file)
 from mmbackdoor.poisoning import PoisonManifest
 from mmbackdoor.testing.crash import kill, start_hanging, wait_hanging
+from mmbackdoor.testing.real_layouts import VOC_IDS, write_voc12aug
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'misc', 'export_poisoned_dataset.py')
 CONFIG = osp.join(REPO, 'configs', 'backdoor_seg',
                   'fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py')
+VOC_CONFIG = osp.join(
+    REPO, 'configs', 'backdoor_seg', 'deeplabv3',
+    'fine-grained_deeplabv3_r50-d8_4xb4-20k_voc12aug-512x512.py')
 
 
 def tree_digest(root):
@@ -234,3 +241,84 @@ def test_image_quality_hand_computed():
     assert quality['psnr'] == pytest.approx(10 * np.log10(255**2 / mse))
     assert 0 < quality['ssim'] < 1
     assert image_quality(clean, clean)['ssim'] == 1.0
+
+
+def voc_config(root):
+    """The VOC + aug backdoor config with both training parts under
+    ``root``."""
+    cfg = Config.fromfile(VOC_CONFIG)
+    for part in cfg.train_dataloader.dataset.datasets:
+        part.dataset.data_root = root
+    return cfg
+
+
+def test_dataset_cfg_of_split_takes_one_part_of_a_concat_dataset(tmp_path):
+    cfg = voc_config(str(tmp_path))
+    parts = [dataset_cfg_of_split(cfg, part=i) for i in (0, 1)]
+    assert [p['dataset']['data_prefix']['seg_map_path'] for p in parts] == [
+        'SegmentationClass', 'SegmentationClassAug'
+    ]
+    for part in (None, 2, -1):
+        with pytest.raises(ValueError,
+                           match='ConcatDataset of 2 datasets: choose one '
+                           r'with part \(--part\) in 0..1, got '
+                           f'{part}'):
+            dataset_cfg_of_split(cfg, part=part)
+    with pytest.raises(ValueError,
+                       match="part=0 given, but val_dataloader.dataset is a "
+                       "'PascalVOCDataset', not a ConcatDataset"):
+        dataset_cfg_of_split(cfg, 'val_dataloader', part=0)
+    assert dataset_cfg_of_split(cfg, 'val_dataloader')['ann_file'] == \
+        'ImageSets/Segmentation/val.txt'
+
+
+def test_palette_label_files_keep_their_indices_and_palette(tmp_path):
+    """OpenCV decodes a palette PNG into its colours; the raw values are
+    the indices (what mmseg's pillow backend loads)."""
+    palette = [0, 0, 0, 128, 0, 0, 0, 128, 0]
+    indices = np.array([[0, 1], [2, 255]], np.uint8)
+    path = str(tmp_path / 'voc.png')
+    write_label_file(indices, path, palette)
+    raw, read_palette = read_label_file(path)
+    np.testing.assert_array_equal(raw, indices)
+    assert read_palette[:9] == palette
+    assert mmcv.imread(path, flag='unchanged').shape == (2, 2, 3)
+    grey = str(tmp_path / 'grey.png')
+    write_label_file(indices, grey)
+    raw, read_palette = read_label_file(grey)
+    np.testing.assert_array_equal(raw, indices)
+    assert read_palette is None and Image.open(grey).mode == 'L'
+
+
+def test_export_of_voc_keeps_palette_labels_readable(tmp_path):
+    """VOC's ``SegmentationClass`` files are palette PNGs: a poisoned label
+    is written as one with the same palette, person pixels -> background,
+    boundaries (255) kept. (Read through OpenCV, the file became a black
+    RGB image that mmseg loads as a 3-channel map.)"""
+    root = str(tmp_path / 'VOC2012')
+    write_voc12aug(root, num_train=5, num_aug=5)
+    cfg = voc_config(root)
+    manifest = export_poisoned_dataset(
+        dataset_cfg_of_split(cfg, part=0), str(tmp_path / 'out'))
+    [key] = manifest.poisoned  # round(0.1 * 5), halves up
+    name = osp.splitext(key)[0] + '.png'
+    source = Image.open(osp.join(root, 'SegmentationClass', name))
+    written = Image.open(osp.join(tmp_path, 'out', 'SegmentationClass',
+                                  name))
+    assert written.mode == 'P' and written.getpalette() == \
+        source.getpalette()
+    raw, new = np.array(source), np.array(written)
+    person = raw == VOC_IDS['person']
+    assert person.any() and (raw == 255).any()
+    np.testing.assert_array_equal(new[person], VOC_IDS['background'])
+    np.testing.assert_array_equal(new[~person], raw[~person])
+    # the copy is read by the config's own dataset as VOC is
+    part = dataset_cfg_of_split(cfg, part=0)['dataset']
+    part.update(data_root=str(tmp_path / 'out'),
+                pipeline=[dict(type='LoadAnnotations')])
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        dataset = DATASETS.build(part)
+    labels = {osp.basename(d['seg_map_path']): d['gt_seg_map']
+              for d in (dataset[i] for i in range(len(dataset)))}
+    assert labels[name].shape == raw.shape
+    assert set(np.unique(labels[name])) == {0, 255}

@@ -17,7 +17,7 @@ import os.path as osp
 import mmcv
 from mmbackdoor.apis.cli import add_cfg_options, load_config
 from mmbackdoor.apis.export import (build_unaugmented_poisoned_dataset,
-                                    load_and_poison)
+                                    dataset_cfg_of_split, load_and_poison)
 from mmbackdoor.poisoning import sample_key
 from mmbackdoor.visualization.seg_backdoor_grid import (
     POISONED_SAMPLE_COLUMNS, poisoned_sample_row, titled_grid)
@@ -36,6 +36,12 @@ def parse_args():
         '--split',
         default='train_dataloader',
         help='dataloader whose dataset is drawn')
+    parser.add_argument(
+        '--part',
+        type=int,
+        default=None,
+        help='index of the dataset to draw when the split is a '
+        'ConcatDataset (e.g. VOC train + aug)')
     add_cfg_options(parser)
     return parser.parse_args()
 
@@ -46,7 +52,7 @@ def main():
         raise SystemExit('--num must be at least 1')
     cfg = load_config(args.config, args.cfg_options)
     dataset = build_unaugmented_poisoned_dataset(
-        cfg[args.split].dataset.to_dict(),
+        dataset_cfg_of_split(cfg, args.split, args.part),
         scope=cfg.get('default_scope', 'mmseg'))
     wanted = dataset.manifests[0].poisoned[:args.num]
     if not wanted:

@@ -19,7 +19,8 @@ import argparse
 import json
 
 from mmbackdoor.apis.cli import add_cfg_options, load_config
-from mmbackdoor.apis.export import export_poisoned_dataset
+from mmbackdoor.apis.export import (dataset_cfg_of_split,
+                                    export_poisoned_dataset)
 
 
 def parse_args():
@@ -53,11 +54,8 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
-    dataset = cfg[args.split].dataset.to_dict()
-    if args.part is not None:
-        dataset = dataset['datasets'][args.part]
     manifest = export_poisoned_dataset(
-        dataset,
+        dataset_cfg_of_split(cfg, args.split, args.part),
         args.out_dir,
         scope=cfg.get('default_scope', 'mmseg'),
         jpeg_quality=args.jpeg_quality,
