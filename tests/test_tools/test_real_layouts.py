@@ -163,7 +163,7 @@ def train(cwd, config, name, *options):
     return work, train_records, val_records[0], proc.output
 
 
-def tested_metrics(cwd, config, checkpoint, name, *options):
+def run_test_tool(cwd, config, checkpoint, name, *options):
     """``tools/test.py`` with ``--out`` (and ``--cfg-options options``);
     returns the metrics. (It loads the checkpoint and initialises nothing,
     so the configs' pretrained weights need no override.)"""
@@ -227,7 +227,7 @@ def test_deeplabv3_fine_grained_voc12aug(cwd, voc_run):
         'FineGrainedPoison: poisoning 1 of 10 eligible images') == 2
     assert SEG_BACKDOOR_KEYS['fine_grained'] <= set(val)
     assert val['triggered/num_asr_pixels'] > 0
-    tested = tested_metrics(cwd, VOC, osp.join(work, 'iter_1.pth'), 'voc')
+    tested = run_test_tool(cwd, VOC, osp.join(work, 'iter_1.pth'), 'voc')
     assert SEG_BACKDOOR_KEYS['fine_grained'] <= set(tested)
     assert_same_metrics(tested, val, ['CBA', 'PBA', 'ASR'])
 
@@ -241,8 +241,8 @@ def test_fcn_image_level_ade20k(cwd, ade20k_run):
     assert 'ImageLevelPoison: poisoning 1 of 10 eligible images' in log
     assert SEG_BACKDOOR_KEYS['image_level'] <= set(val)
     assert 'PBA' not in val
-    tested = tested_metrics(cwd, ADE20K, osp.join(work, 'iter_1.pth'),
-                            'ade20k')
+    tested = run_test_tool(cwd, ADE20K, osp.join(work, 'iter_1.pth'),
+                           'ade20k')
     assert SEG_BACKDOOR_KEYS['image_level'] <= set(tested)
     assert_same_metrics(tested, val, ['CBA', 'ASR'])
 
@@ -309,9 +309,9 @@ def test_eroseg_at_voc12aug_trains_and_tests_robustness(cwd, eroseg_at_run):
     work, train_records, val, log = eroseg_at_run
     assert {'adv.decode.loss_ce', 'adv.aux.loss_ce'} <= set(train_records[0])
     assert {'mIoU', 'mAcc', 'aAcc'} <= set(val)
-    tested = tested_metrics(cwd, EROSEG_AT, osp.join(work, 'iter_1.pth'),
-                            'eroseg_at', 'test_cfg.attacks.PGD10.steps=1',
-                            'test_cfg.attacks.PGD20.steps=1')
+    tested = run_test_tool(cwd, EROSEG_AT, osp.join(work, 'iter_1.pth'),
+                           'eroseg_at', 'test_cfg.attacks.PGD10.steps=1',
+                           'test_cfg.attacks.PGD20.steps=1')
     for name in ('clean', 'PGD10', 'PGD20', 'worst'):
         assert 0 <= tested[f'{name}/mIoU'] <= 100
     assert tested['PGD10/steps'] == tested['PGD20/steps'] == 1
@@ -376,6 +376,6 @@ def test_i3d_clean_label_chain(cwd, dataset):
     assert 'CleanLabelPoison: 1 of 4 training videos replaced' in log
     assert {'top1', 'ASR', 'clean/top1', 'triggered/ASR'} <= set(val)
     assert val['clean/num_nontarget'] == 1
-    tested = tested_metrics(cwd, victim_config,
-                            osp.join(work, 'epoch_1.pth'), f'{dataset}_victim')
+    tested = run_test_tool(cwd, victim_config,
+                           osp.join(work, 'epoch_1.pth'), f'{dataset}_victim')
     assert_same_metrics(tested, val, ['top1', 'ASR'])
