@@ -5,10 +5,9 @@ The config's ``test_cfg`` decides what is measured: the plain test loop
 backdoor metrics, adversarial passes for robustness).
 """
 import argparse
-import json
 
-from mmbackdoor.apis.cli import (add_runner_args, check_data,
-                                 config_from_args, runner_from_cfg)
+from mmbackdoor.apis.cli import (add_runner_args, check_data, config_from_args,
+                                 dump_json, runner_from_cfg)
 
 
 def parse_args():
@@ -29,8 +28,7 @@ def main():
     runner = runner_from_cfg(cfg)
     metrics = runner.test()
     if args.out and runner.rank == 0:
-        with open(args.out, 'w') as f:
-            json.dump(metrics, f, indent=2, default=lambda v: v.item())
+        dump_json(metrics, args.out)
 
 
 if __name__ == '__main__':

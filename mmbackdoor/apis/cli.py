@@ -1,9 +1,12 @@
 """The command-line conventions of OpenMMLab's ``tools/train.py`` and
 ``tools/test.py``, shared by our tools."""
 import argparse
+import json
+import math
+import numbers
 import os
 import os.path as osp
-from typing import Optional
+from typing import Any, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
@@ -93,3 +96,28 @@ def runner_from_cfg(cfg: Config) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def dump_json(data: Any, path: str) -> None:
+    """Write ``data`` (metrics and the like) to ``path`` as strict JSON:
+    numpy scalars as numbers, undefined metrics (NaN, e.g. an ASR over no
+    pixels) as ``null`` — ``json.dump`` would write ``NaN``, which strict
+    JSON readers reject."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {key: plain(v) for key, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, (bool, str)) or value is None:
+            return value
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, numbers.Real):
+            return None if math.isnan(value) else float(value)
+        if hasattr(value, 'item'):  # numpy / torch scalars of other kinds
+            return plain(value.item())
+        return value
+
+    with open(path, 'w') as f:
+        json.dump(plain(data), f, indent=2, allow_nan=False)

@@ -13,14 +13,13 @@ Example:
         --attacks PGD SegPGD CosPGD EroSeg --eps 8 --alpha 2 --steps 10
 """
 import argparse
-import json
 import os
 import os.path as osp
 from typing import List, Optional
 
 import mmbackdoor  # noqa: F401
-from mmbackdoor.apis.cli import (add_runner_args, check_data,
-                                 config_from_args, runner_from_cfg)
+from mmbackdoor.apis.cli import (add_runner_args, check_data, config_from_args,
+                                 dump_json, runner_from_cfg)
 from mmbackdoor.apis.robustness import robustness_attacks
 
 #: Columns of the table: metric key suffix -> header.
@@ -55,9 +54,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='EroSeg background class indices (default: the class named '
         '"background" in the dataset, if any)')
     parser.add_argument(
-        '--max-images',
-        type=int,
-        help='evaluate only the first N test images')
+        '--max-images', type=int, help='evaluate only the first N test images')
     parser.add_argument(
         '--batch-size',
         type=int,
@@ -82,8 +79,10 @@ def _cell(key: str, value) -> str:
 
 def format_table(metrics: dict, passes: List[str]) -> str:
     """A Markdown table: one row per pass, the columns of ``COLUMNS``."""
-    lines = ['| pass | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
-             '| --- |' + ' ---: |' * len(COLUMNS)]
+    lines = [
+        '| pass | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
+        '| --- |' + ' ---: |' * len(COLUMNS)
+    ]
     for name in passes:
         cells = [
             _cell(key, metrics.get(f'{name}/{key}')) for key, _ in COLUMNS
@@ -103,8 +102,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
     try:
         attacks = robustness_attacks(
             cfg, args.attacks,
-            dict(eps=args.eps, alpha=args.alpha, steps=args.steps,
-                 random_start=args.random_start), args.background_classes)
+            dict(
+                eps=args.eps,
+                alpha=args.alpha,
+                steps=args.steps,
+                random_start=args.random_start), args.background_classes)
     except ValueError as err:
         raise SystemExit(f'robustness_eval.py: {err}') from err
     cfg.test_cfg = dict(type='RobustnessTestLoop', attacks=attacks)
@@ -120,23 +122,19 @@ def main(argv: Optional[List[str]] = None) -> dict:
           f'{args.random_start}; pixel space 0-255)\n{table}')
     out = args.out or osp.join(cfg.work_dir, 'robustness_eval.json')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    with open(out, 'w') as f:
-        json.dump(
-            dict(
-                config=args.config,
-                checkpoint=args.checkpoint,
-                attacks=attacks,
-                metrics=metrics,
-                table={
-                    name: {
-                        key: metrics.get(f'{name}/{key}')
-                        for key, _ in COLUMNS
-                        if f'{name}/{key}' in metrics
-                    }
-                    for name in passes
-                }),
-            f,
-            indent=2)
+    dump_json(
+        dict(
+            config=args.config,
+            checkpoint=args.checkpoint,
+            attacks=attacks,
+            metrics=metrics,
+            table={
+                name: {
+                    key: metrics.get(f'{name}/{key}')
+                    for key, _ in COLUMNS if f'{name}/{key}' in metrics
+                }
+                for name in passes
+            }), out)
     print(f'saved to {out}')
     return metrics
 
