@@ -136,6 +136,10 @@ def main():
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--attacks', nargs='+', default=list(ATTACK_CFGS),
                         choices=list(ATTACK_CFGS))
+    parser.add_argument(
+        '--unfolded',
+        action='store_true',
+        help='also time ours with fuse_conv_bn=False (rows "… unfolded")')
     args = parser.parse_args()
     cfg = set_data_root(Config.fromfile(args.config), args.data_root)
     model = load_model(cfg, args.checkpoint)
@@ -160,34 +164,43 @@ def main():
     print('| attack | ours s/step | reference s/step | time ours ÷ reference '
           '| ours mIoU | reference mIoU | mIoU diff |')
     print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+    variants = [True, False] if args.unfolded else [True]
     for name in args.attacks:
-        ours = ATTACKS.build(
-            dict(ATTACK_CFGS[name], eps=EPS, alpha=ALPHA, steps=STEPS,
-                 random_start=True))
-        adv = {'ours': [], 'reference': []}
+        for fuse in variants:
+            ours = ATTACKS.build(
+                dict(ATTACK_CFGS[name], eps=EPS, alpha=ALPHA, steps=STEPS,
+                     random_start=True, fuse_conv_bn=fuse))
+            label = name if fuse else f'{name} unfolded'
+            compare(model, batches, starts, meta, name, label, ours,
+                    args.repeats)
 
-        def run_ours():
-            # the same start: a generator that replays the draw above
-            gen = torch.Generator().manual_seed(0)
-            adv['ours'] = [
-                dict(b, inputs=ours.run(model, b, generator=gen).inputs)
-                for b in batches
-            ]
 
-        def run_reference():
-            adv['reference'] = [
-                dict(b, inputs=reference_attack(model, b, s.clone(), name))
-                for b, s in zip(batches, starts)
-            ]
+def compare(model, batches, starts, meta, name, label, ours, repeats):
+    """Time ``ours`` and the reference loop of attack ``name`` alternately
+    and print one table row."""
+    adv = {'ours': [], 'reference': []}
 
-        t_ours, t_ref = interleaved_medians([run_ours, run_reference],
-                                            args.repeats)
-        m_ours, m_ref = (miou(model, adv[side], meta)
-                         for side in ('ours', 'reference'))
-        per_step = STEPS * len(batches)
-        print(f'| {name} | {t_ours / per_step:.4f} | {t_ref / per_step:.4f} '
-              f'| {t_ours / t_ref:.3f} | {m_ours:.2f} | {m_ref:.2f} | '
-              f'{m_ours - m_ref:+.2f} |')
+    def run_ours():
+        # the same start: a generator that replays the draw of ``starts``
+        gen = torch.Generator().manual_seed(0)
+        adv['ours'] = [
+            dict(b, inputs=ours.run(model, b, generator=gen).inputs)
+            for b in batches
+        ]
+
+    def run_reference():
+        adv['reference'] = [
+            dict(b, inputs=reference_attack(model, b, s.clone(), name))
+            for b, s in zip(batches, starts)
+        ]
+
+    t_ours, t_ref = interleaved_medians([run_ours, run_reference], repeats)
+    m_ours, m_ref = (miou(model, adv[side], meta)
+                     for side in ('ours', 'reference'))
+    per_step = STEPS * len(batches)
+    print(f'| {label} | {t_ours / per_step:.4f} | {t_ref / per_step:.4f} '
+          f'| {t_ours / t_ref:.3f} | {m_ours:.2f} | {m_ref:.2f} | '
+          f'{m_ours - m_ref:+.2f} |')
 
 
 if __name__ == '__main__':
