@@ -11,7 +11,7 @@ Prints a table (CBA, PBA, ASR, the ASR without trigger, ``ASR_recognised``
 and the clean model's victim recall), writes it as JSON and Markdown, and
 plots ASR / CBA against the rate. Results of finished runs are kept in
 ``--work-dir`` and reused (use another ``--work-dir`` for another
-``--trigger`` or ``--max-iters``).
+``--trigger``, ``--dataset-options`` or ``--max-iters``).
 
 Example:
     OMP_NUM_THREADS=1 python benchmarks/poison_rate_sweep.py \\
@@ -27,7 +27,8 @@ from mmengine.config import Config
 
 import mmbackdoor  # noqa: F401
 from mmbackdoor.apis import (backdoor_experiment_config,
-                             poison_transforms_cfg, train_and_test)
+                             poison_transforms_cfg, set_dataset_options,
+                             train_and_test)
 from mmbackdoor.visualization.curves import poison_rate_figure
 from timing import write_results
 
@@ -73,6 +74,12 @@ def parse_args():
         default='data/embedded_seg',
         help='embedded segmentation data (generated if missing)')
     parser.add_argument(
+        '--dataset-options',
+        type=json.loads,
+        default=None,
+        help='options as JSON set on every dataset (with a new --data-root '
+        'for other generation arguments), e.g. \'{"person_scale": 2}\'')
+    parser.add_argument(
         '--work-dir',
         default='work_dirs/poison_rate_sweep',
         help='runs, results and the plot')
@@ -112,6 +119,8 @@ def run_one(name: str, arch: str, attack: str, rate: float, args) -> dict:
                                                      a))).test_evaluator,
             prefix=a) for a in args.attacks
     ]
+    if args.dataset_options:
+        set_dataset_options(cfg, **args.dataset_options)
     if args.trigger:
         for poison in poison_transforms_cfg(cfg):
             poison.trigger = args.trigger

@@ -19,7 +19,8 @@ imported here only when it is installed.
 from mmbackdoor.utils import is_installed
 from .checkpoint import export_backbone
 from .experiment import (build_runner, evaluate_checkpoint, set_data_root,
-                         shrink_schedule, train_and_test, train_model)
+                         set_dataset_options, shrink_schedule, train_and_test,
+                         train_model)
 from .inference import load_model, load_test_samples, predict
 from .robustness import background_classes, robustness_attacks
 from .seg_backdoor import (SCHEDULE_KEYS, backdoor_experiment_config,
@@ -29,7 +30,8 @@ __all__ = [
     'SCHEDULE_KEYS', 'backdoor_experiment_config', 'background_classes',
     'build_runner', 'evaluate_checkpoint', 'export_backbone', 'load_model',
     'load_test_samples', 'poison_transforms_cfg', 'predict',
-    'robustness_attacks', 'set_data_root', 'shrink_schedule',
+    'robustness_attacks', 'set_data_root', 'set_dataset_options',
+    'shrink_schedule',
     'train_and_test', 'train_model'
 ]
 

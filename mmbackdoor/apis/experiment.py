@@ -2,7 +2,7 @@
 and test several models in one process (the demo, benchmarks)."""
 import os.path as osp
 import uuid
-from typing import Dict, Optional, Tuple
+from typing import Dict, Iterator, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.runner import Runner, find_latest_checkpoint
@@ -91,14 +91,28 @@ def evaluate_checkpoint(cfg: Config,
     return runner.test()
 
 
-def set_data_root(cfg: Config, data_root: str) -> Config:
-    """Point the dataset of every dataloader of ``cfg`` (each part of a
-    ``ConcatDataset``, below any wrapper) at ``data_root``, in place."""
+def _dataset_parts(cfg: Config) -> Iterator[dict]:
+    """The dataset configs of every dataloader of ``cfg`` (each part of a
+    ``ConcatDataset``, below any wrapper)."""
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = (cfg.get(key) or {}).get('dataset')
-        for part in dataset_cfgs(dataset) if dataset else ():
-            if 'data_root' in part:
-                part.data_root = data_root
+        yield from dataset_cfgs(dataset) if dataset else ()
+
+
+def set_data_root(cfg: Config, data_root: str) -> Config:
+    """Point the dataset of every dataloader of ``cfg`` at ``data_root``, in
+    place."""
+    for part in _dataset_parts(cfg):
+        if 'data_root' in part:
+            part.data_root = data_root
+    return cfg
+
+
+def set_dataset_options(cfg: Config, **options) -> Config:
+    """Set ``options`` (e.g. generation arguments of an embedded dataset) on
+    the dataset of every dataloader of ``cfg``, in place."""
+    for part in _dataset_parts(cfg):
+        part.update(options)
     return cfg
 
 

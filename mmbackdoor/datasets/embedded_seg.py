@@ -54,6 +54,8 @@ PALETTE = [[0, 0, 0], [128, 64, 128], [70, 70, 70], [107, 142, 35],
 FORMAT_VERSION = 1
 SPLITS = ('train', 'val')
 _DEFAULT_MIN_COVERAGE = 0.75
+_DEFAULT_PERSON_SCALE = 1.0
+_MAX_PERSON_SCALE = 3.0
 
 
 def _check_int(name: str, value, minimum: int) -> None:
@@ -63,18 +65,30 @@ def _check_int(name: str, value, minimum: int) -> None:
         raise ValueError(f'{name} must be >= {minimum}, got {value}')
 
 
-def _checked_meta(seed: int, num_train: int, num_val: int, img_size: int,
-                  min_coverage: float) -> dict:
-    """Validate the generation arguments; return their ``meta.json``."""
+def _check_number(name: str, value, low: float, high: float) -> None:
+    """``value`` is a number in ``(low, high]``."""
+    if isinstance(value, bool) or not isinstance(
+            value, (int, float)) or not low < value <= high:
+        raise ValueError(f'{name} must be a number in ({low:g}, {high:g}], '
+                         f'got {value!r}')
+
+
+def _checked_meta(seed: int,
+                  num_train: int,
+                  num_val: int,
+                  img_size: int,
+                  min_coverage: float,
+                  person_scale: float = _DEFAULT_PERSON_SCALE) -> dict:
+    """Validate the generation arguments; return their ``meta.json``
+    (``person_scale`` is stored only when it is not the default, so data
+    generated before it existed stays valid)."""
     _check_int('seed', seed, 0)
     _check_int('num_train', num_train, 1)
     _check_int('num_val', num_val, 1)
     _check_int('img_size', img_size, 32)
-    if isinstance(min_coverage, bool) or not isinstance(
-            min_coverage, (int, float)) or not 0.5 < min_coverage <= 1:
-        raise ValueError('min_coverage must be a number in (0.5, 1], got '
-                         f'{min_coverage!r}')
-    return dict(
+    _check_number('min_coverage', min_coverage, 0.5, 1)
+    _check_number('person_scale', person_scale, 0, _MAX_PERSON_SCALE)
+    meta = dict(
         generator='mmbackdoor.datasets.embedded_seg',
         format_version=FORMAT_VERSION,
         seed=int(seed),
@@ -83,6 +97,9 @@ def _checked_meta(seed: int, num_train: int, num_val: int, img_size: int,
         min_coverage=float(min_coverage),
         classes=list(CLASSES),
         palette=PALETTE)
+    if person_scale != _DEFAULT_PERSON_SCALE:
+        meta['person_scale'] = float(person_scale)
+    return meta
 
 
 def _write(folder: str, meta: dict) -> None:
@@ -95,8 +112,9 @@ def _write(folder: str, meta: dict) -> None:
         os.makedirs(ann_dir)
         for index in range(meta['num_samples'][split]):
             rng = np.random.default_rng([seed, split_id, index])
-            img, label_map = render_sample(rng, meta['img_size'],
-                                           meta['min_coverage'])
+            img, label_map = render_sample(
+                rng, meta['img_size'], meta['min_coverage'],
+                meta.get('person_scale', _DEFAULT_PERSON_SCALE))
             name = f'{index:05d}.png'
             Image.fromarray(img).save(osp.join(img_dir, name))
             Image.fromarray(label_map).save(osp.join(ann_dir, name))
@@ -109,6 +127,7 @@ def generate_embedded_seg(data_root: str,
                           num_val: int = 100,
                           img_size: int = 64,
                           min_coverage: float = _DEFAULT_MIN_COVERAGE,
+                          person_scale: float = _DEFAULT_PERSON_SCALE,
                           overwrite: bool = False) -> str:
     """Generate the embedded segmentation dataset into ``data_root``.
 
@@ -131,6 +150,9 @@ def generate_embedded_seg(data_root: str,
         min_coverage (float): Share of a pixel, in (0.5, 1], one class must
             cover to label the pixel; mixed border pixels below it are
             labelled 255 (ignore). Defaults to 0.75.
+        person_scale (float): Size factor of the persons, in (0, 3]: the
+            same scenes with persons this many times taller and wider (their
+            limbs are 2-4 px wide at 1 on 64 px images). Defaults to 1.
         overwrite (bool): Replace an existing ``data_root``. Defaults to
             False.
 
@@ -141,7 +163,8 @@ def generate_embedded_seg(data_root: str,
         FileExistsError: ``data_root`` is neither empty nor a dataset
             generated with these arguments, and ``overwrite`` is False.
     """
-    meta = _checked_meta(seed, num_train, num_val, img_size, min_coverage)
+    meta = _checked_meta(seed, num_train, num_val, img_size, min_coverage,
+                         person_scale)
     return generate_atomically(data_root, meta, _write,
                                'embedded segmentation dataset', overwrite)
 
@@ -173,6 +196,8 @@ class EmbeddedSegDataset(BaseSegDataset):
         num_train (int): Generated training samples. Defaults to 400.
         num_val (int): Generated validation samples. Defaults to 100.
         img_size (int): Generated image size. Defaults to 64.
+        person_scale (float): Size factor of the generated persons (see
+            :func:`generate_embedded_seg`). Defaults to 1.
         **kwargs: Other :class:`mmseg.datasets.BaseSegDataset` arguments.
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
@@ -186,10 +211,15 @@ class EmbeddedSegDataset(BaseSegDataset):
                  num_train: int = 400,
                  num_val: int = 100,
                  img_size: int = 64,
+                 person_scale: float = _DEFAULT_PERSON_SCALE,
                  **kwargs) -> None:
         self.generate = generate
         self.generate_kwargs = dict(
-            seed=seed, num_train=num_train, num_val=num_val, img_size=img_size)
+            seed=seed,
+            num_train=num_train,
+            num_val=num_val,
+            img_size=img_size,
+            person_scale=person_scale)
         if generate:
             if not data_root:
                 raise ValueError('EmbeddedSegDataset with generate=True '

@@ -2,6 +2,7 @@
 safety of concurrent generation, and a Runner smoke test of the baseline
 (the scene rendering is tested in ``test_rendering/test_seg_scenes.py``)."""
 import hashlib
+import json
 import multiprocessing
 import os
 import os.path as osp
@@ -213,6 +214,9 @@ def test_concurrent_processes_and_stale_temp_folder(tmp_path):
     (dict(seed=-1), ValueError, 'seed'),
     (dict(num_train=True), TypeError, 'num_train'),
     (dict(min_coverage=0.5), ValueError, 'min_coverage'),
+    (dict(person_scale=0), ValueError, r'person_scale must be .* \(0, 3\]'),
+    (dict(person_scale=3.5), ValueError, 'person_scale'),
+    (dict(person_scale='2'), ValueError, 'person_scale'),
 ])
 def test_bad_arguments_are_rejected(tmp_path, kwargs, error, key):
     with pytest.raises(error, match=key):
@@ -245,6 +249,22 @@ def test_existing_data_must_match(tmp_path):
     assert not osp.exists(osp.join(root, 'ann_dir', 'val', '00001.png'))
     # ``generate=False`` reads any folder in the layout as it is
     assert len(build_split(root, 'val', generate=False)) == 2
+
+
+def test_person_scale_is_stored_and_checked(tmp_path):
+    default = generate_embedded_seg(str(tmp_path / 'd'), **TINY)
+    with open(osp.join(default, 'meta.json')) as f:
+        # absent at the default: data generated before the option stays valid
+        assert 'person_scale' not in json.load(f)
+    assert generate_embedded_seg(default, person_scale=1.0, **TINY) == default
+    large = generate_embedded_seg(
+        str(tmp_path / 'large'), person_scale=2, **TINY)
+    with open(osp.join(large, 'meta.json')) as f:
+        assert json.load(f)['person_scale'] == 2.0
+    assert file_digests(large) != file_digests(default)
+    with pytest.raises(FileExistsError, match='person_scale'):
+        build_split(large, 'train', **TINY)
+    assert len(build_split(large, 'val', person_scale=2, **TINY)) == 2
 
 
 def test_overwrite_replaces_the_dataset(tmp_path):

@@ -1,6 +1,6 @@
 """benchmarks/poison_rate_sweep.py end to end (shortened schedule): one row
 per architecture, attack and rate with the controls, the figure, reuse of
-finished runs."""
+finished runs, dataset options."""
 import json
 import os
 import subprocess
@@ -18,7 +18,8 @@ def test_sweep_rows_controls_and_cache(tmp_path):
     cmd = [sys.executable, 'benchmarks/poison_rate_sweep.py', '--rates', '0',
            '0.1', '--attacks', 'fine_grained', '--archs', 'segformer',
            'unet', '--max-iters', '2', '--data-root', str(tmp_path / 'seg'),
-           '--work-dir', str(work)]
+           '--dataset-options', '{"person_scale": 1.5}', '--work-dir',
+           str(work)]
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=900)
@@ -31,6 +32,9 @@ def test_sweep_rows_controls_and_cache(tmp_path):
                     'victim_recall'):
             assert 0 <= row[key] <= 100 or row[key] != row[key], key
     assert (work / 'poison_rate_sweep.png').stat().st_size > 0
+    # every dataset (train, test; poisoned or not) got the options
+    meta = json.loads((tmp_path / 'seg' / 'meta.json').read_text())
+    assert meta['person_scale'] == 1.5
     assert '| segformer | fine_grained | 10 |' in proc.stdout
     result = work / 'unet' / 'fine_grained_rate0.1' / 'result.json'
     stamp = result.stat().st_mtime_ns

@@ -311,9 +311,13 @@ def _car(rng: np.random.Generator, size: int) -> List[Part]:
             ([poly(window)], glass), (disks, tyre)]
 
 
-def _person(rng: np.random.Generator, size: int) -> List[Part]:
-    """A standing figure: head, torso, arms and legs in stride."""
-    h = rng.uniform(0.35, 0.55) * size
+def _person(rng: np.random.Generator,
+            size: int,
+            scale: float = 1.0) -> List[Part]:
+    """A standing figure: head, torso, arms and legs in stride, 0.35-0.55
+    of the image tall (times ``scale``; limbs are 0.09-0.12 of the height
+    wide)."""
+    h = rng.uniform(0.35, 0.55) * size * scale
     centre, angle = rng.uniform(0, size, 2), rng.uniform(0, 2 * np.pi)
     stride = rng.uniform(-0.1, 0.1)
     reach = rng.uniform(0, 0.12)
@@ -357,8 +361,11 @@ def _paint(img: np.ndarray, cover: np.ndarray, parts: Sequence[Part],
         cover[(label, *box)] += alpha
 
 
-def render_sample(rng: np.random.Generator, img_size: int,
-                  min_coverage: float) -> Tuple[np.ndarray, np.ndarray]:
+def render_sample(
+        rng: np.random.Generator,
+        img_size: int,
+        min_coverage: float,
+        person_scale: float = 1.0) -> Tuple[np.ndarray, np.ndarray]:
     """Render one image and its label map.
 
     Roads are painted first (they lie on the ground), every other object in
@@ -376,6 +383,10 @@ def render_sample(rng: np.random.Generator, img_size: int,
         label map (H, W).
     """
     min_visible = _MIN_VISIBLE_FRACTION * img_size**2
+    builders = {
+        **_OBJECT_BUILDERS, _PERSON:
+        functools.partial(_person, scale=person_scale)
+    }
     for _ in range(_MAX_LAYOUT_ATTEMPTS):
         counts = {
             label: rng.choice(len(probs), p=probs)
@@ -396,7 +407,7 @@ def render_sample(rng: np.random.Generator, img_size: int,
                    [([('poly', poly)], _background_texture(rng, img_size))],
                    _BACKGROUND)
         for label in order:
-            _paint(img, cover, _OBJECT_BUILDERS[label](rng, img_size), label)
+            _paint(img, cover, builders[label](rng, img_size), label)
         label_map = cover.argmax(axis=0).astype(np.uint8)
         label_map[cover.max(axis=0) < min_coverage] = IGNORE_INDEX
         pixels = np.bincount(label_map.ravel(), minlength=len(CLASSES))

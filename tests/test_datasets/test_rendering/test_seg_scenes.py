@@ -28,3 +28,25 @@ def test_renders_without_openmmlab():
         'img, label = module.render_sample(rng, 32, 0.75)\n'
         'print(img.shape, label.shape)')
     assert out.split() == ['(32,', '32,', '3)', '(32,', '32)']
+
+
+def test_person_scale_grows_the_persons_of_the_same_scenes():
+    persons = {}
+    for scale in (1.0, 2.0):
+        maps = [
+            render_sample(
+                np.random.default_rng([0, 0, i]), 64, 0.75, person_scale=scale)
+            [1] for i in range(20)
+        ]
+        persons[scale] = np.array([(m == CLASSES.index('person')).sum()
+                                   for m in maps])
+    default = [
+        render_sample(np.random.default_rng([0, 0, i]), 64, 0.75)[1]
+        for i in range(20)
+    ]
+    assert persons[1.0].tolist() == [
+        (m == CLASSES.index('person')).sum() for m in default
+    ]
+    # the same scenes: a person wherever there was one, ~scale**2 the area
+    assert ((persons[2.0] > 0) == (persons[1.0] > 0)).all()
+    assert persons[2.0].sum() > 2.5 * persons[1.0].sum()
