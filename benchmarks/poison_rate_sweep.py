@@ -30,7 +30,7 @@ from mmbackdoor.apis import (backdoor_experiment_config,
                              poison_transforms_cfg, set_dataset_options,
                              train_and_test)
 from mmbackdoor.visualization.curves import poison_rate_figure
-from timing import write_results
+from timing import markdown_table, write_results
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: Embedded backdoor configs per architecture and attack.
@@ -162,18 +162,13 @@ def row(arch: str, attack: str, rate: float, result: dict) -> dict:
     return out
 
 
-def markdown_table(results) -> str:
-    lines = [
-        '| model | attack | rate % | ' + ' | '.join(COLUMNS) +
-        ' | train+test s |',
-        '| --- | --- | ---: | ' + ' | '.join('---:' for _ in COLUMNS) +
-        ' | ---: |'
-    ]
-    for r in results:
-        cells = [f"{r[c]:.2f}" if c in r else '–' for c in COLUMNS]
-        lines.append(f"| {r['arch']} | {r['attack']} | {100 * r['rate']:g} | "
-                     + ' | '.join(cells) + f" | {r['seconds']:.0f} |")
-    return '\n'.join(lines)
+def results_table(results) -> str:
+    return markdown_table(
+        ['model', 'attack', 'rate %', *COLUMNS, 'train+test s'],
+        [[r['arch'], r['attack'], f"{100 * r['rate']:g}",
+          *(f'{r[c]:.2f}' if c in r else '–' for c in COLUMNS),
+          f"{r['seconds']:.0f}"] for r in results],
+        left=2)
 
 
 def main():
@@ -191,7 +186,7 @@ def main():
                     result = run_one(f'{attack}_rate{rate:g}', arch, attack,
                                      rate, args)
                 results.append(row(arch, attack, rate, result))
-    write_results(args.work_dir, results, markdown_table(results))
+    write_results(args.work_dir, results, results_table(results))
     poison_rate_figure(results,
                        osp.join(args.work_dir, 'poison_rate_sweep.png'))
 

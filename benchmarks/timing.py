@@ -1,5 +1,5 @@
 """Helpers shared by the benchmark scripts: interleaved timing, the machine
-line, the results files of a study."""
+line, a study's Markdown table and results files."""
 import json
 import os.path as osp
 import platform
@@ -28,6 +28,15 @@ def machine() -> str:
     return (f'{platform.processor() or platform.machine()}, '
             f'{torch.get_num_threads()} torch threads, torch '
             f'{torch.__version__}')
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],
+                   left: int = 1) -> str:
+    """A Markdown table of ``header`` and ``rows`` (cells as text); the first
+    ``left`` columns are left-aligned, the others right-aligned."""
+    align = ['---'] * left + ['---:'] * (len(header) - left)
+    return '\n'.join('| ' + ' | '.join(cells) + ' |'
+                     for cells in [header, align, *rows])
 
 
 def write_results(work_dir: str, rows: list, table: str) -> None:

@@ -14,12 +14,15 @@ generator only renders its files; this module owns what they share:
   every crash-safe writer), so concurrent callers (DDP ranks, parallel jobs)
   and interrupted runs never leave a partial ``data_root``; the temporary
   folders of killed runs are removed by the next one. Hence ``meta.json``
-  in ``data_root`` marks a complete dataset.
+  in ``data_root`` marks a complete dataset;
+* the digests that tell whether two machines generated the same files
+  (:func:`file_digests`, :func:`dataset_digest`).
 """
+import hashlib
 import json
 import os
 import os.path as osp
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
 from mmengine.logging import print_log
 
@@ -155,3 +158,25 @@ def generate_atomically(data_root: str,
             if not matches_existing(data_root, meta, what):
                 raise
     return data_root
+
+
+def file_digests(data_root: str) -> Dict[str, str]:
+    """Relative path -> sha256 (hex) of every file under ``data_root``."""
+    digests = {}
+    for folder, _, files in os.walk(data_root):
+        for name in files:
+            path = osp.join(folder, name)
+            with open(path, 'rb') as f:
+                digests[osp.relpath(path, data_root)] = hashlib.sha256(
+                    f.read()).hexdigest()
+    return digests
+
+
+def dataset_digest(data_root: str) -> str:
+    """One sha256 over every file of ``data_root``: the same as
+    ``find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum`` in
+    ``data_root`` prints, so machines without this package can compare."""
+    listing = ''.join(
+        f'{digest}  ./{path}\n'
+        for path, digest in sorted(file_digests(data_root).items()))
+    return hashlib.sha256(listing.encode()).hexdigest()

@@ -1,7 +1,9 @@
-"""The two study figures: segmentation-backdoor ASR against the poison rate
-(``benchmarks/poison_rate_sweep.py``) and clean-label video ASR against the
-trigger's optimisation budget (``benchmarks/trigger_budget_study.py``). The
-demo draws them from the studies' stored results with its own run marked."""
+"""The study figures: segmentation-backdoor ASR against the poison rate
+(``benchmarks/poison_rate_sweep.py``) and fine-grained ASR against the
+victims' size (``benchmarks/victim_size_study.py``), clean-label video ASR
+against the trigger's optimisation budget
+(``benchmarks/trigger_budget_study.py``). The demo draws them from the
+studies' stored results with its own run marked."""
 from typing import Optional, Sequence
 
 import matplotlib
@@ -101,4 +103,46 @@ def trigger_budget_figure(rows: Sequence[dict], out_file: str,
         ax.minorticks_off()
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.set_xlabel(f'trigger steps (batch {rows[0]["batch_size"]})')
+    _finish(fig, axes, out_file)
+
+
+def victim_size_figure(rows: Sequence[dict], out_file: str,
+                       marks: Optional[Sequence[dict]] = None) -> None:
+    """Fine-grained ASR (no-trigger ASR dotted), ``ASR_recognised`` and the
+    clean model's victim recall against the victims' size; CBA minus the
+    clean model's mIoU. One colour per architecture.
+
+    Args:
+        rows (Sequence[dict]): ``arch``, ``person_scale``, ``ASR``,
+            ``clean/ASR``, ``ASR_recognised``, ``victim_recall``, ``CBA``,
+            ``clean mIoU``.
+        out_file (str): PNG path.
+        marks (Sequence[dict], optional): Points drawn as stars (``arch``,
+            ``person_scale``, ``ASR``), e.g. the demo's run.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    colours = {}
+    for arch in sorted({r['arch'] for r in rows}):
+        mine = sorted((r for r in rows if r['arch'] == arch),
+                      key=lambda r: r['person_scale'])
+        scales = [r['person_scale'] for r in mine]
+        line, = axes[0].plot(scales, [r['ASR'] for r in mine], 'o-',
+                             label=f'{arch}: ASR')
+        colour = colours[arch] = line.get_color()
+        axes[0].plot(scales, [r['clean/ASR'] for r in mine], 'x:',
+                     color=colour, label=f'{arch}: without trigger')
+        axes[0].plot(scales, [r['ASR_recognised'] for r in mine], 's--',
+                     color=colour, label=f'{arch}: ASR_recognised')
+        axes[0].plot(scales, [r['victim_recall'] for r in mine], '^-.',
+                     color=colour, label=f'{arch}: clean victim recall')
+        axes[1].plot(scales, [r['CBA'] - r['clean mIoU'] for r in mine],
+                     'o-', color=colour, label=arch)
+    for mark in marks or ():
+        axes[0].plot([mark['person_scale']], [mark['ASR']], '*', ms=12,
+                     color=colours.get(mark['arch'], 'k'),
+                     markeredgecolor='k', label='this run')
+    axes[0].set_title('fine-grained, % of person pixels')
+    axes[1].set_title('CBA - clean mIoU')
+    for ax in axes:
+        ax.set_xlabel('person size (x the embedded data\'s)')
     _finish(fig, axes, out_file)

@@ -1,7 +1,6 @@
 """The embedded segmentation dataset: generation, layout read by mmseg,
 safety of concurrent generation, and a Runner smoke test of the baseline
 (the scene rendering is tested in ``test_rendering/test_seg_scenes.py``)."""
-import hashlib
 import json
 import multiprocessing
 import os
@@ -18,6 +17,7 @@ import mmbackdoor  # noqa: F401
 from mmbackdoor.datasets import embedded_seg
 from mmbackdoor.datasets.embedded_seg import (CLASSES, IGNORE_INDEX,
                                               generate_embedded_seg)
+from mmbackdoor.datasets.generation import file_digests
 from mmbackdoor.datasets.rendering import seg_scenes
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -27,18 +27,6 @@ TINY = dict(num_train=4, num_val=2, img_size=32)
 # Parameters of the shared ``embedded_seg_root`` fixture.
 SHARED = dict(seed=0, num_train=16, num_val=6, img_size=32)
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
-
-
-def file_digests(root):
-    """Relative path -> sha256 of every file under ``root``."""
-    digests = {}
-    for folder, _, files in os.walk(root):
-        for name in files:
-            path = osp.join(folder, name)
-            with open(path, 'rb') as f:
-                digests[osp.relpath(path, root)] = hashlib.sha256(
-                    f.read()).hexdigest()
-    return digests
 
 
 def build_split(data_root, split, pipeline=LOAD, **kwargs):

@@ -2,7 +2,6 @@
 mmaction, lazy and atomic generation, argument checks, and a Runner smoke
 test of the video baseline (the clip rendering is tested in
 ``test_rendering/test_motion_clips.py``)."""
-import hashlib
 import multiprocessing
 import os
 import os.path as osp
@@ -23,6 +22,7 @@ from mmbackdoor.datasets.embedded_video import (MOTIONS, SOURCE_CLASSES,
                                                 generate_embedded_video,
                                                 render_clip,
                                                 sample_clip_params)
+from mmbackdoor.datasets.generation import file_digests
 from mmbackdoor.datasets.rendering import motion_clips
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -36,18 +36,6 @@ TINY = dict(
     num_val_per_class=1,
     num_frames=4,
     img_size=32)
-
-
-def file_digests(root):
-    """Relative path -> sha256 of every file under ``root``."""
-    digests = {}
-    for folder, _, files in os.walk(root):
-        for name in files:
-            path = osp.join(folder, name)
-            with open(path, 'rb') as f:
-                digests[osp.relpath(path, root)] = hashlib.sha256(
-                    f.read()).hexdigest()
-    return digests
 
 
 def leftovers(parent):
