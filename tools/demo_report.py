@@ -16,11 +16,13 @@ import torch
 
 import mmbackdoor
 from mmbackdoor.visualization.curves import (poison_rate_figure,
-                                             trigger_budget_figure)
+                                             trigger_budget_figure,
+                                             victim_size_figure)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: Stored study results (written by the benchmarks, see the READMEs).
 POISON_RATE_RESULTS = 'configs/backdoor_seg/results/poison_rate_sweep.json'
+VICTIM_SIZE_RESULTS = 'configs/backdoor_seg/results/victim_size_study.json'
 TRIGGER_BUDGET_RESULTS = \
     'configs/backdoor_video/results/trigger_budget_study.json'
 
@@ -139,11 +141,11 @@ def _load_results(path: str):
 
 
 def study_figures(metrics: dict, figure: Callable[[str], str]) -> List[str]:
-    """Draw the two study figures with this run's points; returns the
-    report lines (text + figure links)."""
+    """Draw the study figures with this run's points; returns the report
+    lines (text + figure links)."""
     seg_marks = [
-        dict(arch=arch, attack=attack, rate=0.1, ASR=metrics[f'{key}.ASR'],
-             CBA=metrics[f'{key}.CBA'])
+        dict(arch=arch, attack=attack, rate=0.1, person_scale=1.0,
+             ASR=metrics[f'{key}.ASR'], CBA=metrics[f'{key}.CBA'])
         for arch, attack, key in (
             ('segformer', 'fine_grained', 'seg_fine_grained'),
             ('segformer', 'image_level', 'seg_image_level'),
@@ -153,6 +155,9 @@ def study_figures(metrics: dict, figure: Callable[[str], str]) -> List[str]:
     poison_rate_figure(
         _load_results(POISON_RATE_RESULTS), figure('asr_vs_poison_rate'),
         seg_marks)
+    victim_size_figure(
+        _load_results(VICTIM_SIZE_RESULTS), figure('asr_vs_victim_size'),
+        [m for m in seg_marks if m['attack'] == 'fine_grained'])
     video_marks = [
         dict(target=0, steps=metrics['video_trigger.steps'],
              ASR=metrics['video_clean_label.ASR'])
@@ -161,13 +166,16 @@ def study_figures(metrics: dict, figure: Callable[[str], str]) -> List[str]:
         _load_results(TRIGGER_BUDGET_RESULTS),
         figure('asr_vs_trigger_budget'), video_marks)
     return [
-        '## The two studies', '',
+        '## The studies', '',
         'Lines: the stored results of the studies (`' +
         POISON_RATE_RESULTS + '` from `benchmarks/poison_rate_sweep.py`, `' +
+        VICTIM_SIZE_RESULTS + '` from `benchmarks/victim_size_study.py`, `' +
         TRIGGER_BUDGET_RESULTS + '` from `benchmarks/trigger_budget_study.py`'
         '; commands in `configs/backdoor_seg/README.md` and '
-        '`configs/backdoor_video/README.md`); stars: this run.', '',
+        '`configs/backdoor_video/README.md`); stars: this run (the embedded '
+        'data, persons at scale 1).', '',
         '![asr_vs_poison_rate](figures/asr_vs_poison_rate.png)', '',
+        '![asr_vs_victim_size](figures/asr_vs_victim_size.png)', '',
         '![asr_vs_trigger_budget](figures/asr_vs_trigger_budget.png)', ''
     ]
 

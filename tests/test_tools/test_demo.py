@@ -35,7 +35,7 @@ METRIC_KEYS = [
 ]
 FIGURES = ('seg_clean', 'seg_control_clean', 'seg_backdoor', 'robust',
            'video_clean', 'video_backdoor', 'asr_vs_poison_rate',
-           'asr_vs_trigger_budget')
+           'asr_vs_victim_size', 'asr_vs_trigger_budget')
 #: Counts, not percentages.
 BUDGET_KEYS = ('video_trigger.steps', 'video_trigger.batch_size')
 
@@ -65,7 +65,7 @@ def test_demo_smoke_runs_every_stage(tmp_path):
     # the claims table opens the report, the metric dump closes it
     claims = report.index("## The papers' claims")
     assert claims < report.index('## Segmentation backdoors') < \
-        report.index('## The two studies') < \
+        report.index('## The studies') < \
         report.index('## Stage times and all metrics')
     for paper in ('Li et al. 2021, fine-grained', 'Li et al. 2021, '
                   'image-level', 'Zhao et al. 2020', 'Song et al. 2026, '
