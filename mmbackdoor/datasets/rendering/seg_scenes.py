@@ -377,6 +377,9 @@ def render_sample(
         img_size (int): Height and width in pixels.
         min_coverage (float): Share of a pixel one class must cover for the
             pixel to get that label; otherwise it gets 255 (ignore).
+        person_scale (float): Size factor of the persons (the same random
+            draws, so the same scenes with larger or smaller persons, unless
+            they hide so much that a layout is redrawn). Defaults to 1.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: uint8 RGB image (H, W, 3) and uint8
