@@ -1,5 +1,4 @@
 """tools/misc/export_poisoned_dataset.py and mmbackdoor.apis.export."""
-import hashlib
 import json
 import os
 import os.path as osp
@@ -20,6 +19,7 @@ import mmbackdoor.evaluation.metrics.seg_backdoor_metric  # noqa: F401
 from mmbackdoor.apis.export import (dataset_cfg_of_split, encode_label,
                                     export_poisoned_dataset, image_quality,
                                     read_label_file, write_label_file)
+from mmbackdoor.datasets.generation import file_digests
 from mmbackdoor.poisoning import PoisonManifest
 from mmbackdoor.testing.crash import kill, start_hanging, wait_hanging
 from mmbackdoor.testing.real_layouts import VOC_IDS, write_voc12aug
@@ -31,17 +31,6 @@ CONFIG = osp.join(REPO, 'configs', 'backdoor_seg',
 VOC_CONFIG = osp.join(
     REPO, 'configs', 'backdoor_seg', 'deeplabv3',
     'fine-grained_deeplabv3_r50-d8_4xb4-20k_voc12aug-512x512.py')
-
-
-def tree_digest(root):
-    digest = {}
-    for folder, _, files in os.walk(root):
-        for name in files:
-            path = osp.join(folder, name)
-            with open(path, 'rb') as f:
-                digest[osp.relpath(path, root)] = hashlib.sha256(
-                    f.read()).hexdigest()
-    return digest
 
 
 def tool_args(embedded_seg_root, out_dir, *options):
@@ -63,12 +52,12 @@ def run_tool(embedded_seg_root, out_dir, *options):
 
 
 def test_export_writes_a_poisoned_copy(embedded_seg_root, tmp_path, capsys):
-    before = tree_digest(embedded_seg_root)
+    before = file_digests(embedded_seg_root)
     out_dir = str(tmp_path / 'poisoned')
     run_tool(embedded_seg_root, out_dir)
     out = capsys.readouterr().out
     summary = json.loads(out[out.index('{\n'):])  # after the progress bar
-    assert tree_digest(
+    assert file_digests(
         embedded_seg_root) == before, 'the source must not change'
     with open(osp.join(out_dir, 'manifest.json')) as f:
         manifest = json.load(f)
@@ -79,7 +68,7 @@ def test_export_writes_a_poisoned_copy(embedded_seg_root, tmp_path, capsys):
     assert summary['realised_rate'] == round(manifest['realised_rate'], 4)
     assert 10 < extra['psnr_min'] <= extra['psnr_mean'] < 60
     assert 0 < extra['ssim_min'] <= extra['ssim_mean'] < 1
-    after = tree_digest(out_dir)
+    after = file_digests(out_dir)
     for split_dir in ('img_dir/train', 'ann_dir/train'):
         names = sorted(os.listdir(osp.join(embedded_seg_root, split_dir)))
         assert sorted(os.listdir(osp.join(out_dir, split_dir))) == names
@@ -100,7 +89,7 @@ def test_export_writes_a_poisoned_copy(embedded_seg_root, tmp_path, capsys):
         run_tool(embedded_seg_root, out_dir)
     os.remove(osp.join(out_dir, 'manifest.json'))
     run_tool(embedded_seg_root, out_dir, '--overwrite')
-    assert tree_digest(out_dir) == after
+    assert file_digests(out_dir) == after
 
 
 def test_export_refuses_to_overwrite_or_write_into_the_source(
@@ -199,7 +188,7 @@ def test_export_killed_mid_write_leaves_nothing_and_reruns(
         wait_hanging(proc, marker)
         temps = [n for n in os.listdir(tmp_path) if n != 'hanging']
         assert len(temps) == 1 and temps[0].startswith('.poisoned.tmp-')
-        written = tree_digest(osp.join(tmp_path, temps[0]))
+        written = file_digests(osp.join(tmp_path, temps[0]))
         assert written and 'manifest.json' not in written
     finally:
         kill(proc)
@@ -211,7 +200,7 @@ def test_export_killed_mid_write_leaves_nothing_and_reruns(
     run_tool(embedded_seg_root, out_dir)
     assert sorted(os.listdir(tmp_path)) == ['hanging', 'poisoned']
     run_tool(embedded_seg_root, str(tmp_path / 'reference'))
-    assert tree_digest(out_dir) == tree_digest(str(tmp_path / 'reference'))
+    assert file_digests(out_dir) == file_digests(str(tmp_path / 'reference'))
     manifest = PoisonManifest.load(osp.join(out_dir, 'manifest.json'))
     assert len(build_copy(out_dir)) == manifest.num_samples == 16
 
