@@ -1,6 +1,8 @@
 """The embedded segmentation models (SegFormer-style and UNet): each clean,
 fine-grained and image-level config trains a few iterations through a real
-Runner on real data and tests with its own loop and metrics."""
+Runner on real data and tests with its own loop and metrics; the
+full-resolution SegFormer on the 2x persons differs from the demo's
+SegFormer only in its stride, data and schedule."""
 import os.path as osp
 
 import pytest
@@ -13,10 +15,13 @@ from mmbackdoor.testing.seg import tiny_seg_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEGFORMER = 'segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py'
+SEGFORMER_S1 = 'segformer_mit-t16-s1_1xb8-2k_embedded-seg-person2-64x64.py'
 CONFIGS = [
     'configs/baselines/' + SEGFORMER,
     'configs/backdoor_seg/fine-grained_' + SEGFORMER,
     'configs/backdoor_seg/image-level_' + SEGFORMER,
+    'configs/baselines/' + SEGFORMER_S1,
+    'configs/backdoor_seg/fine-grained_' + SEGFORMER_S1,
 ]
 
 
@@ -38,6 +43,31 @@ def test_segformer_is_a_global_context_model_of_mmseg_parts():
     for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
                 'train_dataloader', 'test_dataloader', 'randomness'):
         assert cfg[key] == unet[key], key
+
+
+@pytest.mark.parametrize('folder,prefix', [('baselines', ''),
+                                           ('backdoor_seg', 'fine-grained_')])
+def test_full_resolution_setting_changes_stride_data_and_schedule(
+        folder, prefix):
+    full = Config.fromfile(
+        osp.join(REPO, 'configs', folder, prefix + SEGFORMER_S1))
+    demo = Config.fromfile(osp.join(REPO, 'configs', folder, prefix + SEGFORMER))
+    assert full.model.backbone.strides == [1, 2, 2, 2]
+    full.model.backbone.strides = demo.model.backbone.strides
+    assert full.model == demo.model
+    assert full.train_cfg.max_iters == 2000
+    assert full.param_scheduler[0].total_steps == 2000
+    assert full.default_hooks.checkpoint.interval == 2000
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = full[key].dataset
+        dataset = dataset.get('dataset', dataset)  # PoisonedDataset
+        assert dataset.data_root == 'data/embedded_seg_person2', key
+        assert dataset.pop('person_scale') == 2, key
+        dataset.data_root = 'data/embedded_seg'
+        assert full[key] == demo[key], key
+    for key in ('optim_wrapper', 'randomness', 'val_cfg', 'test_cfg',
+                'val_evaluator', 'test_evaluator'):
+        assert full.get(key) == demo.get(key), key
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
