@@ -31,14 +31,16 @@ class Claim(NamedTuple):
     """One row of the claims table.
 
     ``ours`` / ``controls`` format the metrics; ``checks`` are the targets,
-    ``(description, test)`` with ``test(metrics) -> bool``. A run that lacks
-    a metric of the row (``--only``) leaves the row out.
+    ``(description, test)`` with ``test(metrics) -> bool``; ``note`` (if
+    any) goes below the table. A run that lacks a metric of the row
+    (``--only``) leaves the row out.
     """
     paper: str
     claim: str
     ours: Callable[[dict], str]
     controls: Callable[[dict], str]
     checks: Sequence[tuple]
+    note: str = ''
 
 
 def _drop(m: dict, poisoned: str, clean: str) -> float:
@@ -64,7 +66,15 @@ CLAIMS = [
          ('no-trigger ASR <= 5',
           lambda m: m['seg_fine_grained.ASR_no_trigger'] <= 5),
          ('CBA within 1 mIoU', lambda m: _drop(
-             m, 'seg_fine_grained.CBA', 'seg_clean.mIoU') <= 1)]),
+             m, 'seg_fine_grained.CBA', 'seg_clean.mIoU') <= 1)],
+        'Fine-grained: the demo trains the SegFormer at stride 2 for 1000 '
+        'iterations on the embedded data, a setting at the threshold where '
+        'the backdoor appears (training seeds decide it). The setting that '
+        'reaches the claim on the embedded data, at ~7.5x the cost, is '
+        '`configs/backdoor_seg/fine-grained_segformer_mit-t16-s1_1xb8-2k_'
+        'embedded-seg-person2-64x64.py` (full output resolution, persons 2x '
+        'as large, 2000 iterations); its measured seeds are in '
+        '`configs/backdoor_seg/README.md`.'),
     Claim(
         'Li et al. 2021, image-level', 'a triggered image is segmented as '
         'the target map (authors\' logs: 98.1 % at 10 % poison)',
@@ -121,6 +131,7 @@ def claims_table(metrics: dict) -> List[str]:
     """Markdown lines of the claims the run's metrics cover."""
     lines = ['| paper | claim | ours | controls | verdict |',
              '| --- | --- | --- | --- | --- |']
+    notes = []
     for claim in CLAIMS:
         try:
             missed = [text for text, test in claim.checks
@@ -132,7 +143,9 @@ def claims_table(metrics: dict) -> List[str]:
             '**missed**: ' + '; '.join(missed)
         lines.append(f'| {claim.paper} | {claim.claim} | {cells[0]} | '
                      f'{cells[1]} | {verdict} |')
-    return lines
+        if claim.note:
+            notes.append(claim.note)
+    return lines + [line for note in notes for line in ('', note)]
 
 
 def _load_results(path: str):

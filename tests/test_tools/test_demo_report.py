@@ -26,7 +26,21 @@ SEG = {
 
 def rows(metrics):
     return {line.split(' | ')[0][2:]: line
-            for line in demo_report.claims_table(metrics)[2:]}
+            for line in demo_report.claims_table(metrics)[2:]
+            if line.startswith('| ')}
+
+
+def test_fine_grained_row_names_the_setting_that_reaches_the_claim():
+    config = ('configs/backdoor_seg/fine-grained_segformer_mit-t16-s1_1xb8-'
+              '2k_embedded-seg-person2-64x64.py')
+    lines = demo_report.claims_table(SEG)
+    notes = [line for line in lines if line and not line.startswith('|')]
+    assert len(notes) == 1 and f'`{config}`' in notes[0]
+    assert os.path.isfile(os.path.join(REPO, config))
+    image_level_only = {k: v for k, v in SEG.items()
+                  if not k.startswith('seg_fine_grained')}
+    assert not [line for line in demo_report.claims_table(image_level_only)
+                if line and not line.startswith('|')]
 
 
 def test_verdicts_follow_the_targets():
