@@ -43,7 +43,9 @@ def poisoned_datasets(cfg):
 
 def test_config_set_is_complete():
     assert len(ZOO_CONFIGS) == 3 * 2 * 3 * 2  # models, depths, data, attacks
-    assert len(EMBEDDED) == 4  # SegFormer and UNet, two attacks each
+    # SegFormer and UNet, two attacks each; the full-resolution SegFormer,
+    # fine-grained
+    assert len(EMBEDDED) == 5
 
 
 @pytest.mark.parametrize(
