@@ -37,8 +37,9 @@ def test_fine_grained_row_names_the_setting_that_reaches_the_claim():
     notes = [line for line in lines if line and not line.startswith('|')]
     assert len(notes) == 1 and f'`{config}`' in notes[0]
     assert os.path.isfile(os.path.join(REPO, config))
-    image_level_only = {k: v for k, v in SEG.items()
-                  if not k.startswith('seg_fine_grained')}
+    image_level_only = {
+        k: v for k, v in SEG.items() if not k.startswith('seg_fine_grained')
+    }
     assert not [line for line in demo_report.claims_table(image_level_only)
                 if line and not line.startswith('|')]
 
