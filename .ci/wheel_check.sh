@@ -192,7 +192,7 @@ cd "$RUN"
 
 step "tools/demo.py --smoke (every stage)"
 python "$REPO/tools/demo.py" --smoke --progress 60 --out "$WORK/demo" \
-    --seg-data-root "$WORK/data/embedded_seg" \
+    --seg-data-root "$WORK/data/embedded_seg_person2" \
     --video-data-root "$WORK/data/embedded_video"
 python - "$WORK/demo" << 'EOF'
 import json

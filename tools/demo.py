@@ -23,7 +23,7 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.config import Config
@@ -32,7 +32,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from demo_report import Report  # noqa: E402
 from demo_scheduler import (log, resolve, run_in_process,  # noqa: E402
                             run_in_workers)
-from mmbackdoor.apis import set_data_root, shrink_schedule  # noqa: E402
+from mmbackdoor.apis import (set_data_root, set_dataset_options,  # noqa: E402
+                             shrink_schedule)
 
 #: Every stage, in the order of the report.
 STAGE_ORDER = [
@@ -57,25 +58,39 @@ class DemoContext:
         video_data_root (str): Root of the embedded video data.
         smoke (bool): Cut every training to a few iterations (checks the
             wiring, not the numbers). Defaults to False.
+        seg_person_scale (float): ``person_scale`` of the embedded
+            segmentation data (the persons' size factor). Defaults to 1.
     """
 
     def __init__(self,
                  out_dir: str,
                  seg_data_root: str,
                  video_data_root: str,
-                 smoke: bool = False) -> None:
+                 smoke: bool = False,
+                 seg_person_scale: float = 1.) -> None:
         self.out_dir = out_dir
         self.smoke = smoke
         self.seg_data_root = seg_data_root
+        self.seg_person_scale = seg_person_scale
         self.video_data_root = video_data_root
         self.metrics: Dict[str, float] = {}
         self.artifacts: Dict[str, dict] = {}
         self.sections: List[str] = []
 
-    def prepare(self, cfg: Config, data_root: str) -> Config:
-        """Point ``cfg`` at ``data_root``; in smoke mode also cut its
-        schedule. Every stage passes each config it trains through here."""
-        set_data_root(cfg, data_root)
+    def seg_data(self, cfg: Config) -> Config:
+        """Point every dataset of the segmentation config ``cfg`` at the
+        demo's segmentation data (root and ``person_scale``), in place."""
+        set_data_root(cfg, self.seg_data_root)
+        return set_dataset_options(cfg, person_scale=self.seg_person_scale)
+
+    def prepare(self, cfg: Config, data_root: Optional[str] = None) -> Config:
+        """Point ``cfg`` at ``data_root`` (None: the segmentation data, see
+        :meth:`seg_data`); in smoke mode also cut its schedule. Every stage
+        passes each config it trains through here."""
+        if data_root is None:
+            self.seg_data(cfg)
+        else:
+            set_data_root(cfg, data_root)
         if self.smoke:
             shrink_schedule(cfg)
         return cfg
@@ -116,9 +131,17 @@ def parse_args():
         help='stages run at once, each in its own process with '
         'cpu_count // jobs threads; 1 runs them in this process')
     parser.add_argument(
+        '--seg-person-scale',
+        type=float,
+        default=2.,
+        help='size factor of the persons in the embedded segmentation data '
+        '(1: the configs\' default data; 2: the persons of '
+        'configs/_base_/datasets/embedded_seg_person2.py)')
+    parser.add_argument(
         '--seg-data-root',
-        default='data/embedded_seg',
-        help='embedded segmentation data (generated if missing)')
+        help='embedded segmentation data (generated if missing; default: '
+        'data/embedded_seg, with persons scaled data/embedded_seg_person'
+        '<scale>)')
     parser.add_argument(
         '--video-data-root',
         default='data/embedded_video',
@@ -141,6 +164,13 @@ def parse_args():
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
     if args.progress < 0:
         parser.error(f'--progress must be >= 0, got {args.progress}')
+    if args.seg_person_scale <= 0:
+        parser.error('--seg-person-scale must be > 0, got '
+                     f'{args.seg_person_scale}')
+    if args.seg_data_root is None:
+        args.seg_data_root = 'data/embedded_seg' + (
+            '' if args.seg_person_scale == 1 else
+            f'_person{args.seg_person_scale:g}')
     return args
 
 
@@ -161,7 +191,7 @@ def main():
 
     def make_context(artifacts: dict) -> DemoContext:
         ctx = DemoContext(args.out, args.seg_data_root, args.video_data_root,
-                          args.smoke)
+                          args.smoke, args.seg_person_scale)
         ctx.artifacts.update(artifacts)
         return ctx
 

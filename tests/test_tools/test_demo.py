@@ -14,6 +14,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 #: The scoreboard: keys the issues fixed, which every full run must write.
 METRIC_KEYS = [
     'seg_clean.mIoU', 'seg_clean.mAcc', 'seg_clean.aAcc',
+    'seg_clean.person_scale',
     'seg_clean.trigger_ASR_fine_grained', 'seg_clean.trigger_ASR_image_level',
     'seg_fine_grained.CBA', 'seg_fine_grained.PBA', 'seg_fine_grained.ASR',
     'seg_fine_grained.ASR_no_trigger', 'seg_fine_grained.ASR_recognised',
@@ -60,6 +61,9 @@ def test_demo_smoke_runs_every_stage(tmp_path):
                if key not in BUDGET_KEYS)
     assert metrics['video_trigger.steps'] == 2  # smoke schedule
     assert metrics['video_trigger.batch_size'] == 16
+    assert metrics['seg_clean.person_scale'] == 2  # the default data
+    assert json.loads((tmp_path / 'seg' / 'meta.json').read_text())[
+        'person_scale'] == 2
     report = (out / 'report.md').read_text()
     assert 'SMOKE RUN' in report and 'wall time' in report
     # the claims table opens the report, the metric dump closes it
@@ -92,6 +96,33 @@ def test_demo_rejects_unknown_stage(tmp_path):
     assert proc.returncode != 0
     assert "unknown stage(s) ['nope']" in proc.stderr
     assert 'seg_clean' in proc.stderr
+
+
+def test_demo_rejects_a_bad_person_scale(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, 'tools/demo.py', '--out', str(tmp_path),
+         '--seg-person-scale', '-1'], cwd=REPO, capture_output=True,
+        text=True, timeout=300)
+    assert proc.returncode != 0
+    assert '--seg-person-scale must be > 0, got -1.0' in proc.stderr
+
+
+@pytest.mark.parametrize('scale, root', [
+    (None, 'data/embedded_seg_person2'), ('1', 'data/embedded_seg'),
+    ('1.5', 'data/embedded_seg_person1.5')])
+def test_demo_default_seg_data_follows_the_person_scale(
+        monkeypatch, scale, root):
+    sys.path.insert(0, os.path.join(REPO, 'tools'))
+    try:
+        import demo
+    finally:
+        sys.path.pop(0)
+    argv = ['demo.py'] + ([] if scale is None else
+                          ['--seg-person-scale', scale])
+    monkeypatch.setattr(sys, 'argv', argv)
+    args = demo.parse_args()
+    assert args.seg_data_root == root
+    assert args.seg_person_scale == float(scale or 2)
 
 
 def test_demo_failing_stage_stops_the_run_and_names_its_log(tmp_path):

@@ -70,3 +70,30 @@ def test_video_claim_checks_each_control():
     assert 'trigger 1500 steps of batch 16' in line
     video['video_clean.trigger_ASR'] = 10.0
     assert rows(video)['Zhao et al. 2020'].endswith('| met |')
+
+
+def test_study_marks_follow_the_runs_person_scale(tmp_path, monkeypatch):
+    """The run's points go on the victim-size figure at its person scale,
+    and on the poison-rate figure (swept at scale 1) only at scale 1."""
+    drawn = {}
+
+    def capture(name):
+        def draw(rows, out_file, marks=None):
+            drawn[name] = marks
+        return draw
+
+    for name in ('poison_rate_figure', 'victim_size_figure',
+                 'trigger_budget_figure'):
+        monkeypatch.setattr(demo_report, name, capture(name))
+    figure = str(tmp_path / '{}.png').format
+    metrics = dict(SEG, **{'seg_control.fine_grained.CBA': 76.0})
+    lines = demo_report.study_figures(
+        dict(metrics, **{'seg_clean.person_scale': 2.0}), figure)
+    assert drawn['poison_rate_figure'] == []
+    assert [(m['arch'], m['person_scale'], m['ASR'])
+            for m in drawn['victim_size_figure']] == [
+                ('segformer', 2.0, 91.0), ('unet', 2.0, 2.3)]
+    assert 'persons at scale 2;' in '\n'.join(lines)
+    demo_report.study_figures(
+        dict(metrics, **{'seg_clean.person_scale': 1.0}), figure)
+    assert len(drawn['poison_rate_figure']) == 3

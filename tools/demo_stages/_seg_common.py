@@ -45,7 +45,7 @@ def train_clean(ctx, name: str, config: str, key_prefix: str,
                 title: str) -> None:
     """Stage ``name``: train ``config`` on the embedded data, test it, store
     ``<key_prefix>.{mIoU,mAcc,aAcc}``, draw predictions."""
-    cfg = ctx.prepare(Config.fromfile(config), ctx.seg_data_root)
+    cfg = ctx.prepare(Config.fromfile(config))
     work_dir = ctx.work_dir(name)
     checkpoint = train_model(cfg, work_dir)
     metrics = evaluate_checkpoint(cfg, checkpoint, work_dir)
@@ -62,7 +62,8 @@ def train_clean(ctx, name: str, config: str, key_prefix: str,
     ctx.section(
         title,
         f'Config `{config}`, trained from scratch on the embedded data '
-        f'(`{ctx.seg_data_root}`). Validation: mIoU {metrics["mIoU"]:.2f}, '
+        f'(`{ctx.seg_data_root}`, persons at scale '
+        f'{ctx.seg_person_scale:g}). Validation: mIoU {metrics["mIoU"]:.2f}, '
         f'mAcc {metrics["mAcc"]:.2f}, aAcc {metrics["aAcc"]:.2f}.\n\n'
         'Each row: a validation image, its ground truth and the prediction.',
         figures=[name])
@@ -73,9 +74,8 @@ def train_poisoned(ctx, name: str) -> None:
     at ``RATE`` with its clean baseline's model and schedule, test it."""
     attack, config, clean_stage, prefix = POISONED[name]
     cfg = backdoor_experiment_config(
-        Config.fromfile(config),
+        ctx.seg_data(Config.fromfile(config)),
         rate=RATE,
-        data_root=ctx.seg_data_root,
         schedule_from=ctx.artifacts[clean_stage]['config'],
         test_batch_size=TEST_BATCH_SIZE)
     metrics, checkpoint = train_and_test(cfg, ctx.work_dir(name))

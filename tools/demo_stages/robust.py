@@ -13,8 +13,7 @@ from mmengine.config import Config
 import mmbackdoor.engine.hooks  # noqa: F401  (AdversarialTrainingHook)
 import mmbackdoor.engine.runner  # noqa: F401  (RobustnessTestLoop)
 from mmbackdoor.apis import (evaluate_checkpoint, load_model,
-                             load_test_samples, predict, set_data_root,
-                             train_model)
+                             load_test_samples, predict, train_model)
 from mmbackdoor.apis.robustness import background_classes
 from mmbackdoor.attacks import EroSeg
 from mmbackdoor.visualization.seg_labels import colour_label
@@ -47,7 +46,7 @@ FIGURE_STEPS = (0, 2, 4, 6, 9)
 def _fine_tune(ctx, name: str, checkpoint: str) -> str:
     """Fine-tune ``checkpoint`` with AT config ``name`` for ``AT_ITERS``
     iterations (fewer in a smoke run), without validation."""
-    cfg = ctx.prepare(Config.fromfile(AT_CONFIGS[name]), ctx.seg_data_root)
+    cfg = ctx.prepare(Config.fromfile(AT_CONFIGS[name]))
     iters = min(AT_ITERS, cfg.train_cfg.max_iters)
     return train_model(
         cfg,
@@ -117,7 +116,7 @@ def run(ctx) -> None:
     for name in AT_CONFIGS:
         checkpoints[name] = _fine_tune(ctx, name, clean['checkpoint'])
 
-    cfg = set_data_root(Config.fromfile(EVAL_CONFIG), ctx.seg_data_root)
+    cfg = ctx.seg_data(Config.fromfile(EVAL_CONFIG))
     num_images = FIGURE_IMAGES if ctx.smoke else EVAL_IMAGES
     cfg.test_dataloader.dataset.indices = num_images
     cfg.test_dataloader.batch_size = num_images

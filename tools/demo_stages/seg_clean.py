@@ -15,3 +15,5 @@ CONFIG = 'configs/baselines/segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py'
 def run(ctx) -> None:
     train_clean(ctx, NAME, CONFIG, NAME,
                 'Clean segmentation baseline (SegFormer-style)')
+    # the data of every segmentation stage (the studies' x axis)
+    ctx.metrics[f'{NAME}.person_scale'] = ctx.seg_person_scale
