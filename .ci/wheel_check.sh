@@ -216,7 +216,7 @@ step "tools/analysis_tools/browse_poisoned.py"
 python "$REPO/tools/analysis_tools/browse_poisoned.py" \
     configs/backdoor_seg/fine-grained_unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py \
     --out "$WORK/grid.png" --num 2 --cfg-options \
-    "train_dataloader.dataset.dataset.data_root=$WORK/data/embedded_seg" \
+    "train_dataloader.dataset.dataset.data_root=$USER_DIR/data/embedded_seg" \
     train_dataloader.dataset.dataset.generate=False
 test -s "$WORK/grid.png"
 

@@ -164,7 +164,7 @@ def parse_args():
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
     if args.progress < 0:
         parser.error(f'--progress must be >= 0, got {args.progress}')
-    if args.seg_person_scale <= 0:
+    if not args.seg_person_scale > 0:  # also refuses nan
         parser.error('--seg-person-scale must be > 0, got '
                      f'{args.seg_person_scale}')
     if args.seg_data_root is None:

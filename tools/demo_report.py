@@ -10,7 +10,7 @@ import json
 import os.path as osp
 import platform
 from datetime import datetime
-from typing import Callable, Dict, List, NamedTuple, Sequence
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import torch
 
@@ -32,15 +32,15 @@ class Claim(NamedTuple):
 
     ``ours`` / ``controls`` format the metrics; ``checks`` are the targets,
     ``(description, test)`` with ``test(metrics) -> bool``; ``note`` (if
-    any) goes below the table. A run that lacks a metric of the row
-    (``--only``) leaves the row out.
+    any) formats a paragraph that goes below the table. A run that lacks a
+    metric of the row (``--only``) leaves the row out.
     """
     paper: str
     claim: str
     ours: Callable[[dict], str]
     controls: Callable[[dict], str]
     checks: Sequence[tuple]
-    note: str = ''
+    note: Optional[Callable[[dict], str]] = None
 
 
 def _drop(m: dict, poisoned: str, clean: str) -> float:
@@ -67,19 +67,21 @@ CLAIMS = [
           lambda m: m['seg_fine_grained.ASR_no_trigger'] <= 5),
          ('CBA within 1 mIoU', lambda m: _drop(
              m, 'seg_fine_grained.CBA', 'seg_clean.mIoU') <= 1)],
-        'Fine-grained: the demo trains the SegFormer at stride 2 for 1000 '
-        'iterations on the embedded data with persons 2x as large '
-        '(`--seg-person-scale 2`, the default): there the clean model '
-        'segments most person pixels and the backdoor is stable across '
-        'training seeds; with the configs\' default persons '
-        '(`--seg-person-scale 1`) the same setting sits at the threshold '
-        'where the backdoor appears, and training seeds and machines decide '
-        'it (5.7-49 %). The setting that reaches the claim (every target in '
-        'two of three training seeds), at ~7.5x the cost, is '
-        '`configs/backdoor_seg/fine-grained_segformer_mit-t16-s1_1xb8-2k_'
-        'embedded-seg-person2-64x64.py` (full output resolution, persons 2x '
-        'as large, 2000 iterations); its measured seeds are in '
-        '`configs/backdoor_seg/README.md`.'),
+        lambda m: (
+            'Fine-grained: this run trains the SegFormer at stride 2 for 1000 '
+            'iterations on the embedded scenes with persons at scale '
+            f"{m.get('seg_clean.person_scale', 1):g} (`--seg-person-scale`, "
+            'default 2). With persons 2x as large the clean model segments '
+            'most person pixels and the backdoor is learned in every training '
+            'seed measured (78-89 %); with the embedded data\'s own persons '
+            '(scale 1) the same setting sits at the threshold where the '
+            'backdoor appears, and training seeds and machines decide it '
+            '(5.7-49 %). The setting that reaches the claim (every target in '
+            'two of three training seeds), at ~7.5x the cost, is '
+            '`configs/backdoor_seg/fine-grained_segformer_mit-t16-s1_1xb8-2k_'
+            'embedded-seg-person2-64x64.py` (full output resolution, persons '
+            '2x as large, 2000 iterations); its measured seeds are in '
+            '`configs/backdoor_seg/README.md`.')),
     Claim(
         'Li et al. 2021, image-level', 'a triggered image is segmented as '
         'the target map (authors\' logs: 98.1 % at 10 % poison)',
@@ -149,7 +151,7 @@ def claims_table(metrics: dict) -> List[str]:
         lines.append(f'| {claim.paper} | {claim.claim} | {cells[0]} | '
                      f'{cells[1]} | {verdict} |')
         if claim.note:
-            notes.append(claim.note)
+            notes.append(claim.note(metrics))
     return lines + [line for note in notes for line in ('', note)]
 
 

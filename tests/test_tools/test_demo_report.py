@@ -37,6 +37,11 @@ def test_fine_grained_row_names_the_setting_that_reaches_the_claim():
     notes = [line for line in lines if line and not line.startswith('|')]
     assert len(notes) == 1 and f'`{config}`' in notes[0]
     assert os.path.isfile(os.path.join(REPO, config))
+    # the note names the run's data
+    assert 'with persons at scale 1 (' in notes[0]
+    scaled = demo_report.claims_table(
+        dict(SEG, **{'seg_clean.person_scale': 2.0}))
+    assert 'with persons at scale 2 (' in scaled[-1]
     image_level_only = {
         k: v for k, v in SEG.items() if not k.startswith('seg_fine_grained')
     }

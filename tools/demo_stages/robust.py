@@ -162,8 +162,9 @@ def run(ctx) -> None:
         'disjoint 20-image subsets absolute mIoU varies with a standard '
         'deviation of about 1.5, and the difference between two attacks on '
         'one model, or between the two AT models under one attack, of '
-        '0.4-1 (`configs/eroseg/README.md` has all 100 validation images '
-        'and a second seed).\n\n'
+        '0.4-1 (`configs/eroseg/README.md` has all 100 validation images, '
+        'on the embedded data\'s persons and on the 2x persons, and a '
+        'second seed).\n\n'
         'Figure: the clean model on three validation images (image, ground '
         'truth, prediction), the EroSeg image and its prediction, and '
         "EroSeg's attacked set (white) at several steps: correct pixels "
