@@ -34,6 +34,7 @@ from demo_scheduler import (log, resolve, run_in_process,  # noqa: E402
                             run_in_workers)
 from mmbackdoor.apis import (set_data_root, set_dataset_options,  # noqa: E402
                              shrink_schedule)
+from mmbackdoor.datasets.embedded_seg import MAX_PERSON_SCALE  # noqa: E402
 
 #: Every stage, in the order of the report.
 STAGE_ORDER = [
@@ -164,9 +165,9 @@ def parse_args():
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
     if args.progress < 0:
         parser.error(f'--progress must be >= 0, got {args.progress}')
-    if not args.seg_person_scale > 0:  # also refuses nan
-        parser.error('--seg-person-scale must be > 0, got '
-                     f'{args.seg_person_scale}')
+    if not 0 < args.seg_person_scale <= MAX_PERSON_SCALE:  # also nan
+        parser.error(f'--seg-person-scale must be in (0, {MAX_PERSON_SCALE:g}]'
+                     f', got {args.seg_person_scale}')
     if args.seg_data_root is None:
         args.seg_data_root = 'data/embedded_seg' + (
             '' if args.seg_person_scale == 1 else

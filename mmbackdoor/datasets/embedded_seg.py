@@ -55,7 +55,8 @@ FORMAT_VERSION = 1
 SPLITS = ('train', 'val')
 _DEFAULT_MIN_COVERAGE = 0.75
 _DEFAULT_PERSON_SCALE = 1.0
-_MAX_PERSON_SCALE = 3.0
+#: Largest ``person_scale`` the scenes accept.
+MAX_PERSON_SCALE = 3.0
 
 
 def _check_int(name: str, value, minimum: int) -> None:
@@ -87,7 +88,7 @@ def _checked_meta(seed: int,
     _check_int('num_val', num_val, 1)
     _check_int('img_size', img_size, 32)
     _check_number('min_coverage', min_coverage, 0.5, 1)
-    _check_number('person_scale', person_scale, 0, _MAX_PERSON_SCALE)
+    _check_number('person_scale', person_scale, 0, MAX_PERSON_SCALE)
     meta = dict(
         generator='mmbackdoor.datasets.embedded_seg',
         format_version=FORMAT_VERSION,

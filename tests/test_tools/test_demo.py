@@ -98,13 +98,15 @@ def test_demo_rejects_unknown_stage(tmp_path):
     assert 'seg_clean' in proc.stderr
 
 
-def test_demo_rejects_a_bad_person_scale(tmp_path):
+@pytest.mark.parametrize('scale', ['-1', '0', '3.5', 'nan'])
+def test_demo_rejects_a_bad_person_scale(tmp_path, scale):
     proc = subprocess.run(
         [sys.executable, 'tools/demo.py', '--out', str(tmp_path),
-         '--seg-person-scale', '-1'], cwd=REPO, capture_output=True,
+         '--seg-person-scale', scale], cwd=REPO, capture_output=True,
         text=True, timeout=300)
     assert proc.returncode != 0
-    assert '--seg-person-scale must be > 0, got -1.0' in proc.stderr
+    assert ('--seg-person-scale must be in (0, 3], got '
+            f'{float(scale)}') in proc.stderr
 
 
 @pytest.mark.parametrize('scale, root', [
