@@ -2,9 +2,9 @@
 
 ``report.md`` opens with the claims table (each paper's claim, the demo's
 number, its controls, met / missed), then the stages' sections with their
-figures, the two study figures (ASR vs poison rate, ASR vs trigger budget:
-the stored study results with this run marked), and last the stage times and
-the full metric dump.
+figures, the three study figures (ASR vs poison rate, vs victim size, vs
+trigger budget: the stored study results with this run marked where a study
+ran on its data), and last the stage times and the full metric dump.
 """
 import json
 import os.path as osp
