@@ -23,6 +23,7 @@ import os.path as osp
 from poison_rate_sweep import ARCHS, run_one
 from timing import markdown_table, write_results
 
+from mmbackdoor.datasets.embedded_seg import scaled_data_root
 from mmbackdoor.visualization.curves import victim_size_figure
 
 ATTACK = 'fine_grained'
@@ -64,11 +65,9 @@ def parse_args():
 
 def sweep_args(args, scale: float) -> argparse.Namespace:
     """The poison-rate sweep's arguments for the dataset of ``scale``."""
-    data_root = args.data_root if scale == 1 else \
-        f'{osp.normpath(args.data_root)}_person{scale:g}'
     return argparse.Namespace(
         work_dir=osp.join(args.work_dir, f'person_scale_{scale:g}'),
-        data_root=data_root,
+        data_root=scaled_data_root(args.data_root, scale),
         dataset_options=None if scale == 1 else dict(person_scale=scale),
         attacks=[ATTACK],
         trigger=None,

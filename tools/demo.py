@@ -34,7 +34,8 @@ from demo_scheduler import (log, resolve, run_in_process,  # noqa: E402
                             run_in_workers)
 from mmbackdoor.apis import (set_data_root, set_dataset_options,  # noqa: E402
                              shrink_schedule)
-from mmbackdoor.datasets.embedded_seg import MAX_PERSON_SCALE  # noqa: E402
+from mmbackdoor.datasets.embedded_seg import (  # noqa: E402
+    MAX_PERSON_SCALE, scaled_data_root)
 
 #: Every stage, in the order of the report.
 STAGE_ORDER = [
@@ -169,9 +170,8 @@ def parse_args():
         parser.error(f'--seg-person-scale must be in (0, {MAX_PERSON_SCALE:g}]'
                      f', got {args.seg_person_scale}')
     if args.seg_data_root is None:
-        args.seg_data_root = 'data/embedded_seg' + (
-            '' if args.seg_person_scale == 1 else
-            f'_person{args.seg_person_scale:g}')
+        args.seg_data_root = scaled_data_root('data/embedded_seg',
+                                              args.seg_person_scale)
     return args
 
 

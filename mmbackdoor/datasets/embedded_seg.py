@@ -59,6 +59,15 @@ _DEFAULT_PERSON_SCALE = 1.0
 MAX_PERSON_SCALE = 3.0
 
 
+def scaled_data_root(data_root: str, person_scale: float) -> str:
+    """The folder for the data of ``data_root`` with persons scaled by
+    ``person_scale``: ``data_root`` itself at 1, else
+    ``<data_root>_person<scale>`` (``data/embedded_seg_person2``)."""
+    if person_scale == _DEFAULT_PERSON_SCALE:
+        return data_root
+    return f'{osp.normpath(data_root)}_person{person_scale:g}'
+
+
 def _check_int(name: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f'{name} must be an int, got {value!r}')

@@ -16,7 +16,8 @@ from mmseg.registry import DATASETS
 import mmbackdoor  # noqa: F401
 from mmbackdoor.datasets import embedded_seg
 from mmbackdoor.datasets.embedded_seg import (CLASSES, IGNORE_INDEX,
-                                              generate_embedded_seg)
+                                              generate_embedded_seg,
+                                              scaled_data_root)
 from mmbackdoor.datasets.generation import file_digests
 from mmbackdoor.datasets.rendering import seg_scenes
 
@@ -306,3 +307,10 @@ def test_baseline_config_trains_and_validates(embedded_seg_root, tmp_path):
     assert set(metrics) == {'aAcc', 'mIoU', 'mAcc'}
     assert all(0 <= v <= 100 for v in metrics.values())
     assert runner.model.decode_head.num_classes == len(CLASSES)
+
+
+def test_scaled_data_root_names_a_folder_per_person_scale():
+    assert scaled_data_root('data/embedded_seg', 1) == 'data/embedded_seg'
+    assert scaled_data_root('data/embedded_seg/', 2) == \
+        'data/embedded_seg_person2'
+    assert scaled_data_root('d', 1.5) == 'd_person1.5'
