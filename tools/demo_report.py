@@ -32,8 +32,10 @@ class Claim(NamedTuple):
 
     ``ours`` / ``controls`` format the metrics; ``checks`` are the targets,
     ``(description, test)`` with ``test(metrics) -> bool``; ``note`` (if
-    any) formats a paragraph that goes below the table. A run that lacks a
-    metric of the row (``--only``) leaves the row out.
+    any) formats a paragraph that goes below the table; ``interval`` (if
+    any) names the metrics ``<interval>.{mIoU,low,high}`` of the compared
+    difference and its paired 95 % interval, which the verdict quotes. A
+    run that lacks a metric of the row (``--only``) leaves the row out.
     """
     paper: str
     claim: str
@@ -41,6 +43,7 @@ class Claim(NamedTuple):
     controls: Callable[[dict], str]
     checks: Sequence[tuple]
     note: Optional[Callable[[dict], str]] = None
+    interval: Optional[str] = None
 
 
 def _drop(m: dict, poisoned: str, clean: str) -> float:
@@ -120,7 +123,8 @@ CLAIMS = [
                    f"{m['robust.clean.SegPGD.mIoU']:.2f}, CosPGD "
                    f"{m['robust.clean.CosPGD.mIoU']:.2f} (UNet, 30 images)"),
         [('EroSeg mIoU <= SegPGD mIoU', lambda m: m['robust.clean.EroSeg.mIoU']
-          <= m['robust.clean.SegPGD.mIoU'])]),
+          <= m['robust.clean.SegPGD.mIoU'])],
+        interval='robust.clean.EroSeg_minus_SegPGD'),
     Claim(
         'Song et al. 2026, EroSeg-AT', 'EroSeg-AT is more robust than '
         'PGD-AT',
@@ -131,7 +135,8 @@ CLAIMS = [
                    f"{m['robust.eroseg_at.worst.mIoU']:.2f} vs "
                    f"{m['robust.pgd_at.worst.mIoU']:.2f}"),
         [('robust mIoU above PGD-AT', lambda m: m['robust.eroseg_at.PGD.mIoU']
-          > m['robust.pgd_at.PGD.mIoU'])]),
+          > m['robust.pgd_at.PGD.mIoU'])],
+        interval='robust.eroseg_at_minus_pgd_at.PGD'),
 ]
 
 
@@ -145,10 +150,19 @@ def claims_table(metrics: dict) -> List[str]:
             missed = [text for text, test in claim.checks
                       if not test(metrics)]
             cells = [claim.ours(metrics), claim.controls(metrics)]
+            interval = claim.interval and [
+                metrics[f'{claim.interval}.{stat}']
+                for stat in ('mIoU', 'low', 'high')
+            ]
         except KeyError:  # a stage of this claim did not run
             continue
         verdict = 'met' if not missed else \
             '**missed**: ' + '; '.join(missed)
+        if interval:
+            diff, low, high = interval
+            verdict += (f' (difference {diff:+.2f}, paired 95 % interval '
+                        f'{low:+.2f} to {high:+.2f}'
+                        + (': within noise)' if low <= 0 <= high else ')'))
         lines.append(f'| {claim.paper} | {claim.claim} | {cells[0]} | '
                      f'{cells[1]} | {verdict} |')
         if claim.note:

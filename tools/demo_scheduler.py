@@ -1,8 +1,8 @@
 """The demo's scheduler: stages resolved from their ``REQUIRES``, run one
-after another in this process or in worker processes (the longest
-remaining chain first, each stage's output in its own log), with a progress
-line from the stages' logs. ``tools/demo.py`` is the command line over it;
-``demo_report.py`` writes the report."""
+after another in this process or in worker processes (in the order that
+the stages' ``COST`` estimates say ends soonest, each stage's output in its
+own log), with a progress line from the stages' logs. ``tools/demo.py`` is
+the command line over it; ``demo_report.py`` writes the report."""
 import importlib
 import multiprocessing
 import os
@@ -12,7 +12,7 @@ import re
 import sys
 import time
 import traceback
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Set
 
 import torch
 from mmengine.logging import print_log
@@ -92,32 +92,33 @@ def latest_progress(log_file: str) -> Optional[str]:
 class ProgressLine:
     """Every ``interval`` seconds, a console line: each running stage with
     its seconds so far against its ``COST`` and its latest progress marker,
-    the finished count, and the seconds left estimated from the ``COST`` of
-    what remains spread over the ``jobs`` workers."""
+    the finished count, and the seconds left as planned (:func:`plan`)."""
 
-    def __init__(self, interval: float, jobs: int, total: int,
-                 log_dir: str) -> None:
+    def __init__(self, interval: float, jobs: int, requires: Dict[str, set],
+                 cost: Dict[str, float], log_dir: str) -> None:
         self.interval = interval
         self.jobs = jobs
-        self.total = total
+        self.requires = requires
+        self.cost = cost
         self.log_dir = log_dir
         self.last = time.perf_counter()
 
     def __call__(self, started: Dict[str, float], pending: List[str],
-                 done: int) -> None:
+                 done: Set[str]) -> None:
         now = time.perf_counter()
         if not self.interval or now - self.last < self.interval:
             return
         self.last = now
-        parts, left = [], sum(load_stage(n).COST for n in pending)
+        parts = []
         for name, start in started.items():
-            cost, elapsed = load_stage(name).COST, now - start
-            left += max(cost - elapsed, 0)
             marker = latest_progress(osp.join(self.log_dir, f'{name}.log'))
-            parts.append(f'{name} {elapsed:.0f}/~{cost}s'
+            parts.append(f'{name} {now - start:.0f}/~{self.cost[name]}s'
                          + (f' ({marker})' if marker else ''))
-        log(f'running: {"; ".join(parts)} | {done}/{self.total} stages '
-            f'done, ~{left / self.jobs:.0f}s left')
+        left = max(plan(pending, self.requires, self.cost, done,
+                        remaining(started, self.cost, now),
+                        self.jobs).values(), default=0)
+        log(f'running: {"; ".join(parts)} | {len(done)}/{len(self.requires)} '
+            f'stages done, ~{left:.0f}s left')
 
 
 def log(message: str) -> None:
@@ -142,9 +143,8 @@ def run_in_workers(make_context: Callable[[dict], object],
                    stages: List[str], report, jobs: int, threads: int,
                    log_dir: str, progress_interval: float) -> None:
     """Start every stage whose requirements are done, each in its own
-    process of ``threads`` threads, at most ``jobs`` at a time, the longest
-    remaining chain of stages first (critical path); stop them all when one
-    fails. Processes fork from a server that has imported the codebases
+    process of ``threads`` threads, at most ``jobs`` at a time, in the
+    order :func:`next_stage` picks; stop them all when one fails. Processes fork from a server that has imported the codebases
     once; stage ``NAME`` logs into ``log_dir/NAME.log``."""
     os.makedirs(log_dir, exist_ok=True)
     mp = multiprocessing.get_context('forkserver')
@@ -152,13 +152,17 @@ def run_in_workers(make_context: Callable[[dict], object],
                                'mmaction.models'])
     results = mp.Queue()
     requires = {name: set(load_stage(name).REQUIRES) for name in stages}
-    pending = sorted(stages, key=lambda n: -_chain_seconds(n, requires))
+    cost = {name: load_stage(name).COST for name in stages}
+    pending = list(stages)
     running, started, artifacts = {}, {}, {}
-    progress = ProgressLine(progress_interval, jobs, len(stages), log_dir)
+    progress = ProgressLine(progress_interval, jobs, requires, cost, log_dir)
     try:
         while pending or running:
-            for name in [n for n in pending if requires[n] <= report.done]:
-                if len(running) == jobs:
+            while len(running) < jobs:
+                name = next_stage(
+                    pending, requires, cost, report.done,
+                    remaining(started, cost, time.perf_counter()), jobs)
+                if name is None:
                     break
                 pending.remove(name)
                 log_file = osp.join(log_dir, f'{name}.log')
@@ -172,7 +176,7 @@ def run_in_workers(make_context: Callable[[dict], object],
                 log(f'stage {name} started (log: {log_file})')
             name, result, error = _next_result(
                 results, running,
-                lambda: progress(started, pending, len(report.done)))
+                lambda: progress(started, pending, report.done))
             running.pop(name).join()
             started.pop(name)
             if error is not None:
@@ -189,12 +193,92 @@ def run_in_workers(make_context: Callable[[dict], object],
             process.join()
 
 
-def _chain_seconds(name: str, requires: Dict[str, set]) -> float:
+def remaining(started: Dict[str, float], cost: Dict[str, float],
+              now: float) -> Dict[str, float]:
+    """Seconds each running stage (started at ``started[name]``) still
+    needs by its ``cost``; 0 once it has run longer."""
+    return {name: max(cost[name] - (now - start), 0.)
+            for name, start in started.items()}
+
+
+def chain_seconds(name: str, requires: Dict[str, set],
+                  cost: Dict[str, float]) -> float:
     """Seconds from the start of stage ``name`` to the end of the longest
-    chain of stages that wait for it (stages' ``COST``)."""
+    chain of stages that wait for it."""
     after = [n for n, required in requires.items() if name in required]
-    return load_stage(name).COST + max(
-        (_chain_seconds(n, requires) for n in after), default=0)
+    return cost[name] + max(
+        (chain_seconds(n, requires, cost) for n in after), default=0)
+
+
+def longest_chain(pending: Sequence[str], requires: Dict[str, set],
+                  cost: Dict[str, float], done: Set[str],
+                  remaining: Dict[str, float], jobs: int) -> Optional[str]:
+    """The ready stage with the longest chain (critical path); None if no
+    stage is ready."""
+    ready = [n for n in pending if requires[n] <= done]
+    return max(ready, key=lambda n: chain_seconds(n, requires, cost),
+               default=None)
+
+
+def simulate(pending: Sequence[str], requires: Dict[str, set],
+             cost: Dict[str, float], done: Set[str],
+             remaining: Dict[str, float], jobs: int,
+             pick: Callable = longest_chain) -> Dict[str, float]:
+    """Seconds from now until each pending or running stage ends when
+    every stage takes its ``cost``, the running ones need ``remaining``
+    more seconds, and ``pick`` chooses the stage a free worker starts."""
+    pending, done = list(pending), set(done)
+    running, ends, now = dict(remaining), {}, 0.
+    while pending or running:
+        while len(running) < jobs:
+            name = pick(pending, requires, cost, done,
+                        {n: end - now for n, end in running.items()}, jobs)
+            if name is None:
+                break
+            pending.remove(name)
+            running[name] = now + cost[name]
+        name = min(running, key=running.get)
+        now = ends[name] = running.pop(name)
+        done.add(name)
+    return ends
+
+
+def makespan(pending: Sequence[str], requires: Dict[str, set],
+             cost: Dict[str, float], done: Set[str],
+             remaining: Dict[str, float], jobs: int) -> float:
+    """Seconds until every stage is done, the longest chain first."""
+    return max(simulate(pending, requires, cost, done, remaining, jobs
+                        ).values(), default=0.)
+
+
+def next_stage(pending: Sequence[str], requires: Dict[str, set],
+               cost: Dict[str, float], done: Set[str],
+               remaining: Dict[str, float], jobs: int) -> Optional[str]:
+    """The ready stage to start now on a free worker: the one after which
+    the rest of the run, planned longest chain first (:func:`makespan`),
+    ends soonest; among equals the longest chain. None if no stage is
+    ready. Looking one decision ahead packs the short stages at the end
+    onto both workers, which the longest-chain rule alone leaves to one."""
+    ready = [n for n in pending if requires[n] <= done]
+    if not ready:
+        return None
+
+    def planned_end(name):
+        rest = [n for n in pending if n != name]
+        return (makespan(rest, requires, cost, done,
+                         dict(remaining, **{name: cost[name]}), jobs),
+                -chain_seconds(name, requires, cost))
+
+    return min(ready, key=planned_end)
+
+
+def plan(pending: Sequence[str], requires: Dict[str, set],
+         cost: Dict[str, float], done: Set[str],
+         remaining: Dict[str, float], jobs: int) -> Dict[str, float]:
+    """When each stage ends, in seconds from now, if :func:`next_stage`
+    picks the order and every stage takes its ``cost``."""
+    return simulate(pending, requires, cost, done, remaining, jobs,
+                    next_stage)
 
 
 def _next_result(results, running: dict, tick) -> tuple:

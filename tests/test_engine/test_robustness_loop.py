@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 
+import mmengine
 import pytest
 import torch
 import torch.multiprocessing as mp
@@ -17,6 +18,7 @@ from mmengine.runner import Runner
 import mmbackdoor  # noqa: F401
 import mmbackdoor.engine.runner  # noqa: F401
 from mmbackdoor.engine.runner.robustness_loops import named_attacks
+from mmbackdoor.evaluation import miou, paired_miou_interval, pass_areas
 from mmbackdoor.testing.seg import tiny_seg_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -115,6 +117,35 @@ def test_one_run_reports_clean_attacked_and_worst_case(
     cfg.test_cfg = dict(type='TestLoop')
     plain = Runner.from_cfg(cfg).test()
     assert plain['mIoU'] == metrics['clean/mIoU']
+
+
+def test_per_image_areas_reproduce_every_pass(embedded_seg_root, checkpoint,
+                                              tmp_path):
+    """``per_image_file``: one row per test image in the dataset's order,
+    whose summed areas give each pass's mIoU, so two passes pair up."""
+    cfg = make_cfg(embedded_seg_root, str(tmp_path))
+    cfg.load_from = checkpoint
+    cfg.test_cfg.per_image_file = 'per_image.json'
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    path = osp.join(runner.log_dir, 'per_image.json')
+    dataset = runner.test_dataloader.dataset
+    assert [row['img_path'] for row in mmengine.load(path)] == [
+        dataset.get_data_info(i)['img_path'] for i in range(len(dataset))
+    ]
+    for name in ['clean', *ATTACKS, 'worst']:
+        areas = pass_areas(path, name)
+        assert miou(areas['intersect'].sum(0), areas['union'].sum(0)) == \
+            pytest.approx(metrics[f'{name}/mIoU'], abs=0.005), name
+    diff, low, high = paired_miou_interval(
+        pass_areas(path, 'EroSeg'), pass_areas(path, 'clean'))
+    assert diff == pytest.approx(
+        metrics['EroSeg/mIoU'] - metrics['clean/mIoU'], abs=0.01)
+    assert low <= diff <= high
+
+    cfg.test_evaluator = dict(type='DumpResults', out_file_path='x.pkl')
+    with pytest.raises(ValueError, match='per_image_file needs an IoUMetric'):
+        Runner.from_cfg(cfg).test()
 
 
 def test_val_loop_during_training(embedded_seg_root, tmp_path):
@@ -228,7 +259,9 @@ def test_distributed_evaluation_matches_single_process(
     cfg = make_cfg(embedded_seg_root, str(tmp_path / 'single'))
     cfg.load_from = checkpoint
     cfg.test_dataloader.batch_size = 2
+    cfg.test_cfg.per_image_file = str(tmp_path / 'single.json')
     single = Runner.from_cfg(cfg.copy()).test()
+    cfg.test_cfg.per_image_file = str(tmp_path / 'dist.json')
     cfg.work_dir = str(tmp_path / 'dist')
     out_file = str(tmp_path / 'metrics.pt')
     mp.spawn(
@@ -242,3 +275,6 @@ def test_distributed_evaluation_matches_single_process(
     for key, value in single.items():
         if not key.endswith('seconds_per_image'):
             assert distributed[key] == pytest.approx(value, abs=1e-6), key
+    # the ranks' images gathered in the dataset's order
+    assert mmengine.load(str(tmp_path / 'dist.json')) == mmengine.load(
+        str(tmp_path / 'single.json'))

@@ -11,6 +11,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 
+#: Differences of two mIoUs on the same images, each with its interval.
+DIFFERENCES = ('robust.clean.EroSeg_minus_SegPGD',
+               'robust.eroseg_at_minus_pgd_at.PGD')
 #: The scoreboard: keys the issues fixed, which every full run must write.
 METRIC_KEYS = [
     'seg_clean.mIoU', 'seg_clean.mAcc', 'seg_clean.aAcc',
@@ -33,6 +36,9 @@ METRIC_KEYS = [
     f'robust.{model}.{attack}.mIoU'
     for model in ('clean', 'pgd_at', 'eroseg_at')
     for attack in ('clean', 'PGD', 'SegPGD', 'CosPGD', 'EroSeg', 'worst')
+] + [
+    f'{diff}.{stat}' for diff in DIFFERENCES
+    for stat in ('mIoU', 'low', 'high')
 ]
 FIGURES = ('seg_clean', 'seg_control_clean', 'seg_backdoor', 'robust',
            'video_clean', 'video_backdoor', 'asr_vs_poison_rate',
@@ -58,7 +64,10 @@ def test_demo_smoke_runs_every_stage(tmp_path):
     metrics = json.loads((out / 'metrics.json').read_text())
     assert sorted(metrics) == sorted(METRIC_KEYS)
     assert all(0 <= value <= 100 for key, value in metrics.items()
-               if key not in BUDGET_KEYS)
+               if key not in BUDGET_KEYS and not key.startswith(DIFFERENCES))
+    for diff in DIFFERENCES:
+        assert metrics[f'{diff}.low'] <= metrics[f'{diff}.mIoU'] <= \
+            metrics[f'{diff}.high']
     assert metrics['video_trigger.steps'] == 2  # smoke schedule
     assert metrics['video_trigger.batch_size'] == 16
     assert metrics['seg_clean.person_scale'] == 2  # the default data
@@ -198,3 +207,57 @@ def test_progress_markers_come_from_the_stage_logs(tmp_path):
     assert demo_scheduler.latest_progress(str(log)) == 'trigger step 300/1500'
     log.write_text('x - Iter(train) [  50/1000]  lr: 1\n')
     assert demo_scheduler.latest_progress(str(log)) == 'Iter(train) [ 50/1000]'
+
+
+def _scheduler():
+    sys.path.insert(0, os.path.join(REPO, 'tools'))
+    try:
+        import demo_scheduler
+    finally:
+        sys.path.pop(0)
+    return demo_scheduler
+
+
+def test_scheduler_packs_the_stages_better_than_longest_chain_first():
+    """Two workers; ``b`` waits for ``a``. Longest chain first starts
+    ``a`` and ``d``, then ``c`` before ``b`` (chain 5 > 4) and leaves ``e``
+    alone at the end: 12 s. Looking one decision ahead starts ``c`` next
+    to ``a``, then ``b`` and ``d``, and ``e`` fills the end: 11 s, the
+    lower bound (22 s over 2 workers)."""
+    scheduler = _scheduler()
+    requires = dict(a=set(), b={'a'}, c=set(), d=set(), e=set())
+    cost = dict(a=5, b=4, c=5, d=6, e=2)
+    assert scheduler.chain_seconds('a', requires, cost) == 9
+    assert scheduler.makespan(list(requires), requires, cost, set(), {},
+                              2) == 12
+    ends = scheduler.plan(list(requires), requires, cost, set(), {}, 2)
+    assert ends == dict(a=5, c=5, b=9, d=11, e=11)
+    # what is running counts: 'a' needs 1 s more and 'd' is done, so 'c'
+    # starts now, 'b' at 1 s, 'e' when both end at 5 s
+    assert scheduler.makespan(['b', 'c', 'e'], requires, cost, {'d'},
+                              dict(a=1), 2) == 7
+    assert scheduler.next_stage(['b'], requires, cost, set(), dict(a=1),
+                                2) is None
+    # one worker: any order takes the sum
+    assert max(
+        scheduler.plan(list(requires), requires, cost, set(), {},
+                       1).values()) == 22
+
+
+def test_demo_plan_meets_the_lower_bound_on_its_measured_costs():
+    """With the stages' ``COST`` as durations the demo's two workers are
+    busy until the end: the plan ends within the shortest stage of half
+    the summed cost, where longest chain first left a worker idle."""
+    sys.path.insert(0, os.path.join(REPO, 'tools'))
+    try:
+        import demo
+    finally:
+        sys.path.pop(0)
+    scheduler = _scheduler()
+    stages = [scheduler.load_stage(name) for name in demo.STAGE_ORDER]
+    requires = {s.NAME: set(s.REQUIRES) for s in stages}
+    cost = {s.NAME: s.COST for s in stages}
+    end = max(
+        scheduler.plan(list(requires), requires, cost, set(), {},
+                       2).values())
+    assert end <= sum(cost.values()) / 2 + min(cost.values())

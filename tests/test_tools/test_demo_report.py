@@ -77,6 +77,32 @@ def test_video_claim_checks_each_control():
     assert rows(video)['Zhao et al. 2020'].endswith('| met |')
 
 
+def test_robustness_verdicts_quote_the_paired_interval():
+    passes = ('clean', 'PGD', 'SegPGD', 'CosPGD', 'EroSeg', 'worst')
+    robust = {f'robust.{model}.{name}.mIoU': 20.0
+              for model in ('clean', 'pgd_at', 'eroseg_at') for name in passes}
+    robust.update({
+        'robust.clean.EroSeg.mIoU': 17.61, 'robust.clean.SegPGD.mIoU': 17.34,
+        'robust.clean.EroSeg_minus_SegPGD.mIoU': 0.27,
+        'robust.clean.EroSeg_minus_SegPGD.low': -0.55,
+        'robust.clean.EroSeg_minus_SegPGD.high': 1.02,
+        'robust.eroseg_at.PGD.mIoU': 28.18, 'robust.pgd_at.PGD.mIoU': 26.70,
+        'robust.eroseg_at_minus_pgd_at.PGD.mIoU': 1.48,
+        'robust.eroseg_at_minus_pgd_at.PGD.low': 0.61,
+        'robust.eroseg_at_minus_pgd_at.PGD.high': 2.40,
+    })
+    table = rows(robust)
+    assert table['Song et al. 2026, EroSeg'].endswith(
+        '| **missed**: EroSeg mIoU <= SegPGD mIoU (difference +0.27, paired '
+        '95 % interval -0.55 to +1.02: within noise) |')
+    assert table['Song et al. 2026, EroSeg-AT'].endswith(
+        '| met (difference +1.48, paired 95 % interval +0.61 to +2.40) |')
+    # the interval is one of the row's metrics
+    assert 'Song et al. 2026, EroSeg' not in rows({
+        k: v for k, v in robust.items()
+        if not k.startswith('robust.clean.EroSeg_minus')})
+
+
 def test_study_marks_follow_the_runs_person_scale(tmp_path, monkeypatch):
     """The run's points go on the victim-size figure at its person scale,
     and on the poison-rate figure (swept at scale 1) only at scale 1."""

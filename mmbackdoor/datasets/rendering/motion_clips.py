@@ -164,8 +164,13 @@ def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     y0 = np.minimum(np.floor(y).astype(np.int64), h - 2)
     fx = (x - x0)[..., None]
     fy = (y - y0)[..., None]
-    top = img[y0, x0] * (1 - fx) + img[y0, x0 + 1] * fx
-    bottom = img[y0 + 1, x0] * (1 - fx) + img[y0 + 1, x0 + 1] * fx
+    gx = 1 - fx
+    # one flat index gathers pixels about twice as fast as (y, x) pairs
+    pixels = img.reshape(h * w, -1)
+    i = y0 * w + x0
+    top = pixels.take(i, axis=0) * gx + pixels.take(i + 1, axis=0) * fx
+    bottom = (pixels.take(i + w, axis=0) * gx +
+              pixels.take(i + w + 1, axis=0) * fx)
     return top * (1 - fy) + bottom * fy
 
 

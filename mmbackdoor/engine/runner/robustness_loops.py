@@ -1,12 +1,17 @@
 """Validation / test loops that measure mIoU under adversarial attacks."""
 import copy
-from typing import Dict, List, Sequence, Union
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
 
+import mmengine
 import torch
+from mmengine.dist import collect_results, is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.registry import LOOPS
 from mmengine.runner import TestLoop, ValLoop
 from torch.utils.data import DataLoader
+
+from mmseg.evaluation import IoUMetric
 
 from mmbackdoor.attacks import BaseSegAttack, build_attack
 from .multi_pass_loop import MultiPassLoopMixin
@@ -70,6 +75,7 @@ class _RobustnessLoopMixin(MultiPassLoopMixin):
                  attacks: Union[Sequence[dict], Dict[str, dict]],
                  worst_case: bool = True,
                  ignore_index: int = 255,
+                 per_image_file: Optional[str] = None,
                  fp16: bool = False) -> None:
         if not isinstance(evaluator, (dict, list)):
             raise TypeError(f'{type(self).__name__} builds one evaluator per '
@@ -85,8 +91,15 @@ class _RobustnessLoopMixin(MultiPassLoopMixin):
             self.evaluators[name].dataset_meta = self.evaluator.dataset_meta
         self.worst_case = worst_case
         self.ignore_index = ignore_index
+        if per_image_file is not None and not any(
+                isinstance(m, IoUMetric) for m in self.evaluator.metrics):
+            names = [type(m).__name__ for m in self.evaluator.metrics]
+            raise ValueError('per_image_file needs an IoUMetric (or a '
+                             f'subclass) in the evaluator, got {names}')
+        self.per_image_file = per_image_file
         self._seconds = dict.fromkeys(self.attacks, 0.0)
         self._images = 0
+        self._img_paths: List[str] = []
 
     def run_passes(self) -> dict:
         """Evaluate clean, under each attack and in the per-image worst case.
@@ -98,10 +111,13 @@ class _RobustnessLoopMixin(MultiPassLoopMixin):
         """
         self._seconds = dict.fromkeys(self.attacks, 0.0)
         self._images = 0
+        self._img_paths = []
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
         metrics = {}
         size = len(self.dataloader.dataset)
+        if self.per_image_file is not None:
+            self._save_per_image(size)
         for name, evaluator in self.evaluators.items():
             metrics.update(self.prefixed(name, evaluator.evaluate(size)))
         for name, attack in self.attacks.items():
@@ -134,7 +150,29 @@ class _RobustnessLoopMixin(MultiPassLoopMixin):
             self.evaluators['worst'].process(
                 data_samples=worst, data_batch=data_batch)
         self._images += len(outputs)
+        self._img_paths.extend(sample.img_path for sample in outputs)
         self.after_iter(idx, data_batch, outputs)
+
+    def _save_per_image(self, size: int) -> None:
+        """Write ``per_image_file`` (relative to the run's log folder): per
+        image its path and, per pass, mmseg's intersect and union areas
+        (JSON; gathered from every rank, written by the first)."""
+        passes = {
+            name: next(m for m in evaluator.metrics
+                       if isinstance(m, IoUMetric)).results
+            for name, evaluator in self.evaluators.items()
+        }
+        rows = [
+            dict(img_path=path, **{
+                name: dict(intersect=results[i][0].tolist(),
+                           union=results[i][1].tolist())
+                for name, results in passes.items()
+            }) for i, path in enumerate(self._img_paths)
+        ]
+        rows = collect_results(rows, size)
+        if is_main_process():
+            mmengine.dump(rows, osp.join(self.runner.log_dir,
+                                         self.per_image_file))
 
 
 @LOOPS.register_module()
@@ -165,6 +203,11 @@ class RobustnessTestLoop(_RobustnessLoopMixin, TestLoop):
             to True.
         ignore_index (int): Ignored label for the worst-case accuracy.
             Defaults to 255.
+        per_image_file (str, optional): Also write every image's
+            intersect and union areas under every pass to this JSON file
+            (relative to the run's log folder), e.g. for
+            :func:`~mmbackdoor.evaluation.paired_miou_interval`. Needs an
+            ``IoUMetric`` in ``evaluator``. Defaults to None.
         fp16 (bool): Run ``test_step`` under autocast. Defaults to False.
 
     Examples:

@@ -122,3 +122,25 @@ def test_renders_without_openmmlab():
         'params = module.sample_clip_params(np.random.default_rng(0), 4, 16)\n'
         "print(module.render_clip(params, 'grow').shape)")
     assert out.split() == ['(4,', '16,', '16,', '3)']
+
+
+def test_bilinear_sampling_matches_the_formula_point_by_point():
+    """``_bilinear`` against the bilinear formula evaluated per point, for
+    points inside, on the last row / column and outside the image (edge
+    replication), in the broadcast shapes the renderer uses."""
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0, 255, size=(7, 9, 3)).astype(np.float32)
+    x = np.array([[-2.0, 0.0, 3.25, 7.5, 8.0, 11.0]])
+    y = np.array([[-1.0], [0.5], [2.75], [6.0], [9.5]])
+    out = motion_clips._bilinear(img, x, y)
+    assert out.shape == (5, 6, 3) and out.dtype == np.float64
+    for i, yy in enumerate(y[:, 0]):
+        for j, xx in enumerate(x[0]):
+            cx, cy = min(max(xx, 0), 8), min(max(yy, 0), 6)
+            x0, y0 = min(int(np.floor(cx)), 7), min(int(np.floor(cy)), 5)
+            fx, fy = cx - x0, cy - y0
+            pix = img.astype(np.float64)
+            top = pix[y0, x0] * (1 - fx) + pix[y0, x0 + 1] * fx
+            bottom = pix[y0 + 1, x0] * (1 - fx) + pix[y0 + 1, x0 + 1] * fx
+            np.testing.assert_allclose(
+                out[i, j], top * (1 - fy) + bottom * fy, rtol=1e-12)
