@@ -9,9 +9,8 @@ from mmengine.dist import collect_results, is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.registry import LOOPS
 from mmengine.runner import TestLoop, ValLoop
-from torch.utils.data import DataLoader
-
 from mmseg.evaluation import IoUMetric
+from torch.utils.data import DataLoader
 
 from mmbackdoor.attacks import BaseSegAttack, build_attack
 from .multi_pass_loop import MultiPassLoopMixin
