@@ -46,7 +46,7 @@ def test_table_and_json(config_and_checkpoint, tmp_path, capsys):
         config, checkpoint, '--attacks', 'PGD', 'EroSeg', '--eps', '4',
         '--alpha', '1', '--steps', '2', '--max-images', '4', '--batch-size',
         '2', '--out', out, '--work-dir',
-        str(tmp_path / 'work')
+        str(tmp_path / 'work'), '--compare', 'EroSeg:PGD', 'PGD:clean'
     ])
     printed = capsys.readouterr().out
     assert 'eps=4.0, alpha=1.0, steps=2' in printed
@@ -63,6 +63,25 @@ def test_table_and_json(config_and_checkpoint, tmp_path, capsys):
         type='EroSeg', eps=4.0, alpha=1.0, steps=2, random_start=False,
         background_classes=[0])
     assert saved['attacks']['PGD']['type'] == 'PGD'
+    # the paired differences, printed and saved
+    for pair, (a, b) in (('EroSeg-PGD', ('EroSeg', 'PGD')),
+                         ('PGD-clean', ('PGD', 'clean'))):
+        got = saved['comparisons'][pair]
+        assert got['mIoU'] == pytest.approx(
+            metrics[f'{a}/mIoU'] - metrics[f'{b}/mIoU'], abs=0.01)
+        assert got['low'] <= got['mIoU'] <= got['high']
+        assert (f"{a} - {b}: {got['mIoU']:+.2f} mIoU (paired 95 % bootstrap "
+                f"interval over the images: {got['low']:+.2f} to "
+                f"{got['high']:+.2f})") in printed
+
+
+def test_compare_names_the_passes(config_and_checkpoint):
+    config, checkpoint = config_and_checkpoint
+    with pytest.raises(SystemExit, match=r"--compare EroSeg:SegPGD: give two "
+                       r"passes as A:B, passes: \['clean', 'EroSeg', "
+                       r"'worst'\]"):
+        robustness_eval.main([config, checkpoint, '--attacks', 'EroSeg',
+                              '--compare', 'EroSeg:SegPGD'])
 
 
 def test_unknown_attack_names_the_registered_ones(config_and_checkpoint):

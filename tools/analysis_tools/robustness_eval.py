@@ -6,11 +6,16 @@ worst case across the attacks, and each attack's cost. Prints a table and
 saves it as JSON. Works with any mmseg config and checkpoint, e.g. a model
 zoo one, and with ``--launcher pytorch`` for several GPUs.
 
+``--compare A:B`` adds the difference of two passes' mIoU on the same images
+with its paired 95 % bootstrap interval (the loop's ``per_image_file``, kept
+in the run's log folder).
+
 Example:
     python tools/analysis_tools/robustness_eval.py \\
         configs/baselines/unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py \\
         work_dirs/clean/iter_1000.pth \\
-        --attacks PGD SegPGD CosPGD EroSeg --eps 8 --alpha 2 --steps 10
+        --attacks PGD SegPGD CosPGD EroSeg --eps 8 --alpha 2 --steps 10 \\
+        --compare EroSeg:SegPGD
 """
 import argparse
 import os
@@ -21,6 +26,7 @@ import mmbackdoor  # noqa: F401
 from mmbackdoor.apis.cli import (add_runner_args, check_data, config_from_args,
                                  dump_json, runner_from_cfg)
 from mmbackdoor.apis.robustness import robustness_attacks
+from mmbackdoor.evaluation import paired_miou_interval, pass_areas
 
 #: Columns of the table: metric key suffix -> header.
 COLUMNS = (('mIoU', 'mIoU'), ('mAcc', 'mAcc'), ('aAcc', 'aAcc'),
@@ -59,6 +65,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--batch-size',
         type=int,
         help='test batch size (attacks are batched; larger is faster)')
+    parser.add_argument(
+        '--compare',
+        nargs='+',
+        default=[],
+        metavar='A:B',
+        help='mIoU of pass A minus pass B (attack names, clean, worst) on '
+        'the same images, with a paired 95 %% bootstrap interval')
     parser.add_argument(
         '--out',
         help='JSON file for the table (default: '
@@ -109,17 +122,32 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 random_start=args.random_start), args.background_classes)
     except ValueError as err:
         raise SystemExit(f'robustness_eval.py: {err}') from err
+    passes = ['clean', *attacks, 'worst']
+    pairs = [pair.split(':') for pair in args.compare]
+    for pair, names in zip(args.compare, pairs):
+        if len(names) != 2 or not set(names) <= set(passes):
+            raise SystemExit(f'robustness_eval.py: --compare {pair}: give '
+                             f'two passes as A:B, passes: {passes}')
     cfg.test_cfg = dict(type='RobustnessTestLoop', attacks=attacks)
+    if pairs:
+        cfg.test_cfg['per_image_file'] = 'per_image.json'
     check_data(cfg, 'test')
     runner = runner_from_cfg(cfg)
     metrics = {k: float(v) for k, v in runner.test().items()}
     if runner.rank != 0:
         return metrics
-    passes = ['clean', *attacks, 'worst']
     table = format_table(metrics, passes)
     print(f'\nRobustness of {args.checkpoint} (eps={args.eps}, '
           f'alpha={args.alpha}, steps={args.steps}, random_start='
           f'{args.random_start}; pixel space 0-255)\n{table}')
+    comparisons = {}
+    for a, b in pairs:
+        per_image = osp.join(runner.log_dir, 'per_image.json')
+        diff, low, high = paired_miou_interval(
+            pass_areas(per_image, a), pass_areas(per_image, b))
+        comparisons[f'{a}-{b}'] = dict(mIoU=diff, low=low, high=high)
+        print(f'{a} - {b}: {diff:+.2f} mIoU (paired 95 % bootstrap interval '
+              f'over the images: {low:+.2f} to {high:+.2f})')
     out = args.out or osp.join(cfg.work_dir, 'robustness_eval.json')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     dump_json(
@@ -134,7 +162,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
                     for key, _ in COLUMNS if f'{name}/{key}' in metrics
                 }
                 for name in passes
-            }), out)
+            },
+            comparisons=comparisons), out)
     print(f'saved to {out}')
     return metrics
 
