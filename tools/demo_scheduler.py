@@ -115,7 +115,7 @@ class ProgressLine:
             parts.append(f'{name} {now - start:.0f}/~{self.cost[name]}s'
                          + (f' ({marker})' if marker else ''))
         left = max(plan(pending, self.requires, self.cost, done,
-                        remaining(started, self.cost, now),
+                        seconds_left(started, self.cost, now),
                         self.jobs).values(), default=0)
         log(f'running: {"; ".join(parts)} | {len(done)}/{len(self.requires)} '
             f'stages done, ~{left:.0f}s left')
@@ -144,8 +144,9 @@ def run_in_workers(make_context: Callable[[dict], object],
                    log_dir: str, progress_interval: float) -> None:
     """Start every stage whose requirements are done, each in its own
     process of ``threads`` threads, at most ``jobs`` at a time, in the
-    order :func:`next_stage` picks; stop them all when one fails. Processes fork from a server that has imported the codebases
-    once; stage ``NAME`` logs into ``log_dir/NAME.log``."""
+    order :func:`next_stage` picks; stop them all when one fails. Processes
+    fork from a server that has imported the codebases once; stage ``NAME``
+    logs into ``log_dir/NAME.log``."""
     os.makedirs(log_dir, exist_ok=True)
     mp = multiprocessing.get_context('forkserver')
     mp.set_forkserver_preload(['torch', 'mmbackdoor', 'mmseg.models',
@@ -161,7 +162,7 @@ def run_in_workers(make_context: Callable[[dict], object],
             while len(running) < jobs:
                 name = next_stage(
                     pending, requires, cost, report.done,
-                    remaining(started, cost, time.perf_counter()), jobs)
+                    seconds_left(started, cost, time.perf_counter()), jobs)
                 if name is None:
                     break
                 pending.remove(name)
@@ -193,8 +194,8 @@ def run_in_workers(make_context: Callable[[dict], object],
             process.join()
 
 
-def remaining(started: Dict[str, float], cost: Dict[str, float],
-              now: float) -> Dict[str, float]:
+def seconds_left(started: Dict[str, float], cost: Dict[str, float],
+                 now: float) -> Dict[str, float]:
     """Seconds each running stage (started at ``started[name]``) still
     needs by its ``cost``; 0 once it has run longer."""
     return {name: max(cost[name] - (now - start), 0.)
