@@ -98,8 +98,9 @@ class DemoContext:
         return cfg
 
     def work_dir(self, name: str) -> str:
-        """A scratch folder for stage ``name`` (logs, checkpoints)."""
-        path = osp.join(self.out_dir, 'work_dirs', name)
+        """A scratch folder for stage ``name`` (logs, checkpoints), as an
+        absolute path: runners resolve their own folders to absolute ones."""
+        path = osp.abspath(osp.join(self.out_dir, 'work_dirs', name))
         os.makedirs(path, exist_ok=True)
         return path
 

@@ -238,9 +238,13 @@ def simulate(pending: Sequence[str], requires: Dict[str, set],
                 break
             pending.remove(name)
             running[name] = now + cost[name]
-        name = min(running, key=running.get)
-        now = ends[name] = running.pop(name)
-        done.add(name)
+        if not running:
+            raise ValueError(f'stages {pending} wait for stages that are '
+                             'neither done nor planned')
+        now = min(running.values())
+        for name in [n for n, end in running.items() if end == now]:
+            ends[name] = running.pop(name)  # all that end now free a worker
+            done.add(name)
     return ends
 
 
@@ -266,9 +270,10 @@ def next_stage(pending: Sequence[str], requires: Dict[str, set],
 
     def planned_end(name):
         rest = [n for n in pending if n != name]
-        return (makespan(rest, requires, cost, done,
-                         dict(remaining, **{name: cost[name]}), jobs),
-                -chain_seconds(name, requires, cost))
+        end = makespan(rest, requires, cost, done,
+                       dict(remaining, **{name: cost[name]}), jobs)
+        # ends a rounding error apart are equal
+        return round(end, 6), -chain_seconds(name, requires, cost)
 
     return min(ready, key=planned_end)
 

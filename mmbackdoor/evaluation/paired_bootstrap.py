@@ -69,12 +69,14 @@ def paired_miou_interval(a: Dict[str, Sequence],
         raise ValueError('a and b need intersect and union areas of one '
                          f'shape (images, classes), got {sorted(shapes)}')
     n = next(iter(shapes))[0]
+    if n == 0:
+        raise ValueError('a and b hold no images')
     counts = np.random.default_rng(seed).multinomial(
         n, np.full(n, 1 / n), size=draws).astype(np.float64)
-    diff = [miou(s['intersect'].sum(0), s['union'].sum(0)) for s in areas]
+    full = [miou(s['intersect'].sum(0), s['union'].sum(0)) for s in areas]
     resampled = [
         miou(counts @ s['intersect'], counts @ s['union']) for s in areas
     ]
     low, high = np.quantile(resampled[0] - resampled[1],
                             [(1 - level) / 2, (1 + level) / 2])
-    return float(diff[0] - diff[1]), float(low), float(high)
+    return float(full[0] - full[1]), float(low), float(high)

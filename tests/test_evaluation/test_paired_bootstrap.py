@@ -46,11 +46,20 @@ def test_interval_of_known_differences():
         miou(b['intersect'].sum(0), b['union'].sum(0)))
     assert 0 < low <= diff <= high
     assert paired_miou_interval(b, a)[0] == pytest.approx(-diff)
-    # a wider level, a wider interval; the same seed, the same interval
-    _, low99, high99 = paired_miou_interval(a, b, level=0.99)
-    assert low99 <= low and high99 >= high
-    assert paired_miou_interval(a, b, seed=3) == paired_miou_interval(
-        a, b, seed=3)
+    # the images are what is resampled: four copies of every image give the
+    # same difference and about half the width (1 / sqrt(4))
+    four = [{k: np.tile(v, (4, 1)) for k, v in s.items()} for s in (a, b)]
+    diff4, low4, high4 = paired_miou_interval(*four)
+    assert diff4 == pytest.approx(diff)
+    assert 0.35 < (high4 - low4) / (high - low) < 0.65
+    # pairing: both conditions share every draw of images, so the spread
+    # between images cancels; independent draws for a and b keep it
+    draw = np.random.default_rng(7).multinomial(
+        12, np.full(12, 1 / 12), size=(2, 2000))
+    unpaired = np.quantile(
+        miou(draw[0] @ a['intersect'], draw[0] @ a['union']) -
+        miou(draw[1] @ b['intersect'], draw[1] @ b['union']), [0.025, 0.975])
+    assert high - low < 0.5 * (unpaired[1] - unpaired[0])
 
 
 def test_errors_name_the_problem(tmp_path):
@@ -60,6 +69,9 @@ def test_errors_name_the_problem(tmp_path):
         paired_miou_interval(a, b)
     with pytest.raises(ValueError, match=r'level must be in \(0, 1\)'):
         paired_miou_interval(a, a, level=95)
+    empty = dict(intersect=np.zeros((0, 4)), union=np.zeros((0, 4)))
+    with pytest.raises(ValueError, match='no images'):
+        paired_miou_interval(empty, empty)
     with pytest.raises(ValueError, match='same images'):
         paired_miou_interval(
             dict(a, img_path=['x'] * 12), dict(a, img_path=['y'] * 12))

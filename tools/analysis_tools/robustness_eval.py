@@ -141,10 +141,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
           f'alpha={args.alpha}, steps={args.steps}, random_start='
           f'{args.random_start}; pixel space 0-255)\n{table}')
     comparisons = {}
+    per_image = osp.join(runner.log_dir, 'per_image.json')
+    areas = {name: pass_areas(per_image, name) for name in {*sum(pairs, [])}}
     for a, b in pairs:
-        per_image = osp.join(runner.log_dir, 'per_image.json')
-        diff, low, high = paired_miou_interval(
-            pass_areas(per_image, a), pass_areas(per_image, b))
+        diff, low, high = paired_miou_interval(areas[a], areas[b])
         comparisons[f'{a}-{b}'] = dict(mIoU=diff, low=low, high=high)
         print(f'{a} - {b}: {diff:+.2f} mIoU (paired 95 % bootstrap interval '
               f'over the images: {low:+.2f} to {high:+.2f})')

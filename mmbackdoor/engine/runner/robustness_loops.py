@@ -63,6 +63,24 @@ def pixel_accuracy(sample, ignore_index: int) -> float:
     return ((pred == label) & valid).sum().item() / max(valid.sum().item(), 1)
 
 
+def _per_image_metric(evaluator: Evaluator) -> IoUMetric:
+    """The evaluator's ``IoUMetric`` whose per-image areas
+    ``per_image_file`` holds; its mIoU must be the one
+    :func:`~mmbackdoor.evaluation.miou` recomputes from them."""
+    for metric in evaluator.metrics:
+        if isinstance(metric, IoUMetric):
+            if metric.format_only or metric.nan_to_num is not None:
+                raise ValueError(
+                    'per_image_file needs an IoUMetric that keeps its areas '
+                    'and skips absent classes: format_only=False, '
+                    f'nan_to_num=None, got format_only={metric.format_only}, '
+                    f'nan_to_num={metric.nan_to_num}')
+            return metric
+    names = [type(metric).__name__ for metric in evaluator.metrics]
+    raise ValueError('per_image_file needs an IoUMetric (or a subclass) in '
+                     f'the evaluator, got {names}')
+
+
 class _RobustnessLoopMixin(MultiPassLoopMixin):
     """One sweep over the data: per batch the clean pass, every attack and
     the per-image worst case; see :class:`RobustnessTestLoop`."""
@@ -90,11 +108,8 @@ class _RobustnessLoopMixin(MultiPassLoopMixin):
             self.evaluators[name].dataset_meta = self.evaluator.dataset_meta
         self.worst_case = worst_case
         self.ignore_index = ignore_index
-        if per_image_file is not None and not any(
-                isinstance(m, IoUMetric) for m in self.evaluator.metrics):
-            names = [type(m).__name__ for m in self.evaluator.metrics]
-            raise ValueError('per_image_file needs an IoUMetric (or a '
-                             f'subclass) in the evaluator, got {names}')
+        if per_image_file is not None:
+            _per_image_metric(self.evaluator)
         self.per_image_file = per_image_file
         self._seconds = dict.fromkeys(self.attacks, 0.0)
         self._images = 0
@@ -149,7 +164,8 @@ class _RobustnessLoopMixin(MultiPassLoopMixin):
             self.evaluators['worst'].process(
                 data_samples=worst, data_batch=data_batch)
         self._images += len(outputs)
-        self._img_paths.extend(sample.img_path for sample in outputs)
+        if self.per_image_file is not None:
+            self._img_paths.extend(sample.img_path for sample in outputs)
         self.after_iter(idx, data_batch, outputs)
 
     def _save_per_image(self, size: int) -> None:
@@ -157,8 +173,7 @@ class _RobustnessLoopMixin(MultiPassLoopMixin):
         image its path and, per pass, mmseg's intersect and union areas
         (JSON; gathered from every rank, written by the first)."""
         passes = {
-            name: next(m for m in evaluator.metrics
-                       if isinstance(m, IoUMetric)).results
+            name: _per_image_metric(evaluator).results
             for name, evaluator in self.evaluators.items()
         }
         rows = [
@@ -204,9 +219,11 @@ class RobustnessTestLoop(_RobustnessLoopMixin, TestLoop):
             Defaults to 255.
         per_image_file (str, optional): Also write every image's
             intersect and union areas under every pass to this JSON file
-            (relative to the run's log folder), e.g. for
-            :func:`~mmbackdoor.evaluation.paired_miou_interval`. Needs an
-            ``IoUMetric`` in ``evaluator``. Defaults to None.
+            (a relative path is taken in the run's log folder), e.g. for
+            :func:`~mmbackdoor.evaluation.paired_miou_interval`; a
+            ``RobustnessValLoop`` rewrites it at every validation. Needs an
+            ``IoUMetric`` (``format_only=False``, ``nan_to_num=None``) in
+            ``evaluator``. Defaults to None.
         fp16 (bool): Run ``test_step`` under autocast. Defaults to False.
 
     Examples:
