@@ -23,8 +23,6 @@ from mmbackdoor.visualization.seg_labels import colour_label
 
 NAME = 'robust'
 REQUIRES = ['seg_control_clean']
-#: Seconds it takes on one worker of a full run (measured; data generation
-#: included): the scheduler plans the order of the stages from these.
 COST = 76
 
 EVAL_CONFIG = 'configs/eroseg/robust-eval_unet-s4-d8_fcn_embedded-seg-64x64.py'

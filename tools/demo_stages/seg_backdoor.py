@@ -29,8 +29,6 @@ REQUIRES = [
     'seg_clean', 'seg_fine_grained', 'seg_image_level', 'seg_control_clean',
     'seg_control_fine_grained'
 ]
-#: Seconds it takes on one worker of a full run (measured; data generation
-#: included): the scheduler plans the order of the stages from these.
 COST = 5
 #: Validation images shown in the figure.
 FIGURE_SAMPLES = [0, 1, 2, 3]

@@ -6,8 +6,6 @@ from demo_stages._seg_common import train_clean
 
 NAME = 'seg_clean'
 REQUIRES = []
-#: Seconds it takes on one worker of a full run (measured; data generation
-#: included): the scheduler plans the order of the stages from these.
 COST = 126
 CONFIG = 'configs/baselines/segformer_mit-t16_1xb8-1k_embedded-seg-64x64.py'
 

@@ -5,8 +5,6 @@ from demo_stages._seg_common import train_clean
 
 NAME = 'seg_control_clean'
 REQUIRES = []
-#: Seconds it takes on one worker of a full run (measured; data generation
-#: included): the scheduler plans the order of the stages from these.
 COST = 143
 CONFIG = 'configs/baselines/unet-s4-d8_fcn_1xb8-1k_embedded-seg-64x64.py'
 

@@ -26,8 +26,6 @@ from mmbackdoor.visualization.prediction_grid import clip_prediction_figure
 
 NAME = 'video_backdoor'
 REQUIRES = list(VICTIMS)
-#: Seconds it takes on one worker of a full run (measured; data generation
-#: included): the scheduler plans the order of the stages from these.
 COST = 4
 
 

@@ -20,8 +20,6 @@ from mmbackdoor.visualization.prediction_grid import clip_prediction_figure
 
 NAME = 'video_clean'
 REQUIRES = []
-#: Seconds it takes on one worker of a full run (measured; data generation
-#: included): the scheduler plans the order of the stages from these.
 COST = 168
 CONFIGS = 'configs/backdoor_video/'
 SOURCE_CONFIG = CONFIGS + \

@@ -9,8 +9,6 @@ from mmbackdoor.apis.video_backdoor import run_victim
 
 NAME = 'video_random_patch'
 REQUIRES = ['video_trigger']
-#: Seconds it takes on one worker of a full run (measured; data generation
-#: included): the scheduler plans the order of the stages from these.
 COST = 57
 
 

@@ -30,8 +30,6 @@ from mmbackdoor.triggers import random_trigger
 
 NAME = 'video_trigger'
 REQUIRES = ['video_clean']
-#: Seconds it takes on one worker of a full run (measured; data generation
-#: included): the scheduler plans the order of the stages from these.
 COST = 153
 
 
