@@ -75,6 +75,11 @@ def test_video_claim_checks_each_control():
     assert 'trigger 1500 steps of batch 16' in line
     video['video_clean.trigger_ASR'] = 10.0
     assert rows(video)['Zhao et al. 2020'].endswith('| met |')
+    # the note below the table quotes this run's trigger on the clean model
+    notes = [line for line in demo_report.claims_table(video)
+             if line and not line.startswith('|')]
+    assert len(notes) == 1 and notes[0].startswith('Clean-label video:')
+    assert '(in this run: 10.00 % of the non-target clips)' in notes[0]
 
 
 def test_robustness_verdicts_quote_the_paired_interval():
