@@ -76,7 +76,7 @@ CLAIMS = [
             f"{m.get('seg_clean.person_scale', 1):g} (`--seg-person-scale`, "
             'default 2). With persons 2x as large the clean model segments '
             'most person pixels and the backdoor is learned in every training '
-            'seed measured (78-89 %); with the embedded data\'s own persons '
+            'run measured (77-89 %); with the embedded data\'s own persons '
             '(scale 1) the same setting sits at the threshold where the '
             'backdoor appears, and training seeds and machines decide it '
             '(5.7-49 %). The setting that reaches the claim (every target in '
